@@ -1,0 +1,328 @@
+"""AttributeValue semantics: validation, numbers, sizes, comparison and equality.
+
+The engine works on items in their *wire form*: the JSON-decoded DynamoDB shape, where
+``{"N": "1.5"}`` holds a number as text and ``{"B": "AAE="}`` holds binary as base64 text. Keeping
+the wire form end to end means a stored item can be spliced into a response without re-encoding;
+only the embedded client converts ``bytes`` at its boundary.
+
+Numbers follow DynamoDB: decimals with up to 38 significant digits and a magnitude between
+1E-130 and 9.99...E+125. Python's default decimal context rounds to 28 digits, so every number
+operation here uses :data:`NUMBER_CONTEXT`. Numbers are normalized when they enter the engine
+(``"01.50"`` becomes ``"1.5"``), so equal numbers have equal text everywhere below this module.
+
+Item size follows DynamoDB's documented accounting (attribute names count, numbers take about one
+byte per two significant digits plus one, lists and maps three bytes of overhead plus one per
+element) and is what the 400 KB item limit and capacity units are computed from.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from decimal import (
+    Clamped,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+    Underflow,
+)
+from typing import Any, Final
+
+from dynaflow.engine import errors
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+
+#: Context for all DynamoDB number arithmetic: 38 digits, never silently rounding.
+NUMBER_CONTEXT: Final = Context(
+    prec=38,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact, Rounded, Underflow, Clamped],
+)
+#: Lenient context used only for parsing, so that precision problems can be reported precisely.
+_PARSE_CONTEXT: Final = Context(prec=1000, Emax=999_999_999, Emin=-999_999_999, traps=[InvalidOperation])
+
+MAX_ITEM_SIZE: Final = 400 * 1024
+MAX_PARTITION_KEY_SIZE: Final = 2048
+MAX_SORT_KEY_SIZE: Final = 1024
+MAX_EXPONENT: Final = 125
+MIN_EXPONENT: Final = -130
+MAX_DIGITS: Final = 38
+
+SCALAR_TYPES: Final = frozenset({"S", "N", "B"})
+SET_TYPES: Final = {"SS": "S", "NS": "N", "BS": "B"}
+ALL_TYPES: Final = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
+_SET_NAMES: Final = {"SS": "string", "NS": "number", "BS": "binary"}
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def parse_number(text: object) -> Decimal:
+    """Parse and range-check a DynamoDB number, raising DynamoDB's validation errors."""
+    if not isinstance(text, str):
+        raise errors.serialization("NUMBER_VALUE cannot be converted to String")
+    stripped = text.strip()
+    try:
+        if not stripped or stripped.lower().lstrip("+-") in ("inf", "infinity", "nan", "snan"):
+            raise InvalidOperation
+        value = _PARSE_CONTEXT.create_decimal(stripped)
+    except InvalidOperation:
+        raise errors.validation(f"The parameter cannot be converted to a numeric value: {text}") from None
+    return check_number(value)
+
+
+def check_number(value: Decimal) -> Decimal:
+    """Range-check a decimal; return it normalized (no trailing zeros)."""
+    if not value:
+        return Decimal(0)
+    value = value.normalize(_PARSE_CONTEXT)
+    digits = len(value.as_tuple().digits)
+    if digits > MAX_DIGITS:
+        raise errors.validation("Attempting to store more than 38 significant digits in a Number")
+    exponent = value.adjusted()
+    if exponent > MAX_EXPONENT:
+        raise errors.validation(
+            "Number overflow. Attempting to store a number with magnitude larger than supported range"
+        )
+    if exponent < MIN_EXPONENT:
+        raise errors.validation(
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+        )
+    return value
+
+
+def format_number(value: Decimal) -> str:
+    """DynamoDB's canonical text for a normalized number: plain notation, no trailing zeros."""
+    if not value:
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def normalize_number(text: object) -> str:
+    return format_number(parse_number(text))
+
+
+def to_decimal(text: str) -> Decimal:
+    """Decimal of an already-validated number text."""
+    return Decimal(text)
+
+
+def add_numbers(a: str, b: str, *, subtract: bool = False) -> str:
+    """DynamoDB arithmetic for SET a = b + c and ADD: exact, range-checked."""
+    da, db = Decimal(a), Decimal(b)
+    try:
+        result = NUMBER_CONTEXT.subtract(da, db) if subtract else NUMBER_CONTEXT.add(da, db)
+    except (Inexact, Rounded):
+        raise errors.validation("Number overflow. Attempting to store a number with magnitude larger than "
+                                "supported range") if _magnitude_overflows(da, db) else errors.validation(
+            "Attempting to store more than 38 significant digits in a Number") from None
+    except (Overflow, Underflow, Clamped, InvalidOperation):
+        raise errors.validation(
+            "Number overflow. Attempting to store a number with magnitude larger than supported range"
+        ) from None
+    return format_number(check_number(result))
+
+
+def _magnitude_overflows(a: Decimal, b: Decimal) -> bool:
+    return max(a.adjusted() if a else MIN_EXPONENT, b.adjusted() if b else MIN_EXPONENT) >= MAX_EXPONENT
+
+
+# ---------------------------------------------------------------- binary
+
+
+def decode_binary(text: object) -> bytes:
+    if not isinstance(text, str):
+        raise errors.serialization("Base64 encoded binary value expected")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.serialization(
+            "Base64 encoded length is expected a multiple of 4 bytes but found: " + str(len(text))
+        ) from None
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _describe_set(values: list[Any]) -> str:
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def validate_value(av: object) -> AttributeValue:
+    """Validate one AttributeValue; return it with numbers normalized.
+
+    Raises the errors DynamoDB raises for the same input: malformed shapes are validation errors
+    about datatypes; wrong JSON types are serialization errors.
+    """
+    if not isinstance(av, dict):
+        raise errors.serialization("Unexpected value type in payload")
+    if len(av) != 1:
+        if not av:
+            raise errors.validation(
+                "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+            )
+        known = [k for k in av if k in ALL_TYPES]
+        if len(known) > 1:
+            raise errors.validation(
+                "Supplied AttributeValue has more than one datatypes set, "
+                "must contain exactly one of the supported datatypes"
+            )
+        if not known:
+            raise errors.validation(
+                "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+            )
+        av = {known[0]: av[known[0]]}
+    ((tag, value),) = av.items()
+    if tag == "S":
+        if not isinstance(value, str):
+            raise errors.serialization("STRING_VALUE can not be converted to String")
+        return av
+    if tag == "N":
+        return {"N": normalize_number(value)}
+    if tag == "B":
+        decode_binary(value)
+        return av
+    if tag == "BOOL":
+        if not isinstance(value, bool):
+            raise errors.serialization("BOOLEAN_VALUE can not be converted to Boolean")
+        return av
+    if tag == "NULL":
+        if not isinstance(value, bool):
+            raise errors.serialization("NULL_VALUE can not be converted to Boolean")
+        if not value:
+            raise errors.invalid_parameters("Null attribute value types must have the value of true")
+        return av
+    if tag == "M":
+        if not isinstance(value, dict):
+            raise errors.serialization("Unexpected value type in payload")
+        return {"M": {k: validate_value(v) for k, v in value.items()}}
+    if tag == "L":
+        if not isinstance(value, list):
+            raise errors.serialization("Unexpected value type in payload")
+        return {"L": [validate_value(v) for v in value]}
+    if tag in SET_TYPES:
+        if not isinstance(value, list):
+            raise errors.serialization("Unexpected value type in payload")
+        if not value:
+            raise errors.invalid_parameters(f"An {_SET_NAMES[tag]} set  may not be empty")
+        if tag == "NS":
+            members = [normalize_number(v) for v in value]
+        else:
+            for v in value:
+                if not isinstance(v, str):
+                    raise errors.serialization("Unexpected value type in payload")
+                if tag == "BS":
+                    decode_binary(v)
+            members = list(value)
+        if len(set(members)) != len(members):
+            raise errors.invalid_parameters(f"Input collection {_describe_set(value)} contains duplicates.")
+        return {tag: members}
+    raise errors.validation(
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+    )
+
+
+def validate_item(item: object) -> Item:
+    """Validate every attribute of an item; return it with numbers normalized."""
+    if not isinstance(item, dict):
+        raise errors.serialization("Unexpected value type in payload")
+    return {name: validate_value(av) for name, av in item.items()}
+
+
+# ---------------------------------------------------------------- sizes
+
+
+def _number_size(text: str) -> int:
+    digits = text.lstrip("-").replace(".", "").strip("0")
+    return (len(digits) + 1) // 2 + 1
+
+
+def value_size(av: AttributeValue) -> int:
+    """Size of an attribute value by DynamoDB's accounting (names not included)."""
+    ((tag, value),) = av.items()
+    if tag == "S":
+        return len(value.encode("utf-8")) if not value.isascii() else len(value)
+    if tag == "N":
+        return _number_size(value)
+    if tag == "B":
+        return len(value) * 3 // 4 - value[-2:].count("=") if value else 0
+    if tag in ("BOOL", "NULL"):
+        return 1
+    if tag == "M":
+        return 3 + sum(_name_size(k) + value_size(v) + 1 for k, v in value.items())
+    if tag == "L":
+        return 3 + sum(value_size(v) + 1 for v in value)
+    if tag == "SS":
+        return sum(len(v.encode("utf-8")) for v in value)
+    if tag == "NS":
+        return sum(_number_size(v) for v in value)
+    if tag == "BS":
+        return sum(value_size({"B": v}) for v in value)
+    raise AssertionError(tag)
+
+
+def _name_size(name: str) -> int:
+    return len(name) if name.isascii() else len(name.encode("utf-8"))
+
+
+def item_size(item: Item) -> int:
+    return sum(_name_size(k) + value_size(v) for k, v in item.items())
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def compare_scalars(a: AttributeValue, b: AttributeValue) -> int | None:
+    """Order two scalar values as DynamoDB does; None when they are not comparable.
+
+    N compares numerically, S by UTF-8 bytes (which equals code-point order), B by unsigned bytes.
+    """
+    ((ta, va),) = a.items()
+    ((tb, vb),) = b.items()
+    if ta != tb:
+        return None
+    if ta == "N":
+        da, db = Decimal(va), Decimal(vb)
+        return (da > db) - (da < db)
+    if ta == "S":
+        return (va > vb) - (va < vb)
+    if ta == "B":
+        ba, bb = base64.b64decode(va), base64.b64decode(vb)
+        return (ba > bb) - (ba < bb)
+    return None
+
+
+def values_equal(a: AttributeValue, b: AttributeValue) -> bool:
+    """Deep equality by DynamoDB's rules: sets are unordered, numbers compare by value."""
+    ((ta, va),) = a.items()
+    ((tb, vb),) = b.items()
+    if ta != tb:
+        return False
+    if ta == "N":
+        return va == vb or Decimal(va) == Decimal(vb)
+    if ta == "B":
+        return va == vb or base64.b64decode(va) == base64.b64decode(vb)
+    if ta == "NS":
+        return {Decimal(v) for v in va} == {Decimal(v) for v in vb}
+    if ta == "BS":
+        return {base64.b64decode(v) for v in va} == {base64.b64decode(v) for v in vb}
+    if ta == "SS":
+        return set(va) == set(vb)
+    if ta == "M":
+        return va.keys() == vb.keys() and all(values_equal(va[k], vb[k]) for k in va)
+    if ta == "L":
+        return len(va) == len(vb) and all(values_equal(x, y) for x, y in zip(va, vb, strict=True))
+    return bool(va == vb)
+
+
+def items_equal(a: Item, b: Item) -> bool:
+    return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
