@@ -1,0 +1,3 @@
+from dynaflow.cli import main
+
+main()
