@@ -1,0 +1,85 @@
+"""UpdateTable: billing mode switches, throughput changes and the no-op errors."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import wait_active
+from support import assert_dynamo_error, unique
+
+CAPACITY = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+
+
+def test_throughput_change_is_reported(dynamodb, table_factory):
+    # Why: new capacity numbers must show in the response and in later descriptions.
+    name = table_factory(ProvisionedThroughput=CAPACITY)
+    desc = dynamodb.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 6,
+                                                                        "WriteCapacityUnits": 4})
+    assert desc["TableDescription"]["TableName"] == name
+    table = wait_active(dynamodb, name)
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 6
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 4
+
+
+def test_switch_provisioned_to_pay_per_request(dynamodb, table_factory):
+    # Why: switching to on-demand changes BillingModeSummary and keeps the data.
+    name = table_factory(ProvisionedThroughput=CAPACITY)
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "kept"}})
+    dynamodb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+    table = wait_active(dynamodb, name)
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert dynamodb.get_item(TableName=name, Key={"pk": {"S": "kept"}})["Item"] == {"pk": {"S": "kept"}}
+
+
+def test_switch_pay_per_request_to_provisioned(dynamodb, table_factory):
+    # Why: switching to provisioned takes the given capacity.
+    name = table_factory()
+    dynamodb.update_table(TableName=name, BillingMode="PROVISIONED",
+                          ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 2})
+    table = wait_active(dynamodb, name)
+    assert table["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 3
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 2
+
+
+def test_switch_to_provisioned_needs_throughput(dynamodb, table_factory):
+    # Why: a provisioned table cannot exist without capacity numbers.
+    name = table_factory()
+    assert_dynamo_error(lambda: dynamodb.update_table(TableName=name, BillingMode="PROVISIONED"),
+                        "ValidationException")
+
+
+def test_unchanged_throughput_is_rejected(dynamodb, table_factory):
+    # Why: AWS refuses an update that changes nothing, saying the value equals the current one.
+    name = table_factory(ProvisionedThroughput=CAPACITY)
+    assert_dynamo_error(lambda: dynamodb.update_table(TableName=name, ProvisionedThroughput=CAPACITY),
+                        "ValidationException", "equals the current value")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'Nothing to update'")
+def test_update_with_nothing_to_change_is_rejected(dynamodb, tables):
+    # Why: an UpdateTable naming no change lists the parameters it needs.
+    assert_dynamo_error(lambda: dynamodb.update_table(TableName=tables.hash_s), "ValidationException",
+                        "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local accepts throughput on an on-demand table")
+def test_throughput_on_pay_per_request_table_is_rejected(dynamodb, table_factory):
+    # Why: capacity numbers cannot be set on an on-demand table without switching billing mode.
+    name = table_factory()
+    assert_dynamo_error(lambda: dynamodb.update_table(TableName=name, ProvisionedThroughput=CAPACITY),
+                        "ValidationException", "PAY_PER_REQUEST")
+
+
+def test_update_missing_table_is_resource_not_found(dynamodb):
+    # Why: updating an unknown table fails with ResourceNotFoundException.
+    assert_dynamo_error(lambda: dynamodb.update_table(TableName=unique("missing"),
+                                                      ProvisionedThroughput=CAPACITY),
+                        "ResourceNotFoundException")
+
+
+def test_zero_capacity_update_is_rejected(dynamodb, table_factory):
+    # Why: capacity has a minimum of 1 on update as on create.
+    name = table_factory(ProvisionedThroughput=CAPACITY)
+    assert_dynamo_error(lambda: dynamodb.update_table(
+        TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 0, "WriteCapacityUnits": 5}),
+        "ValidationException")
