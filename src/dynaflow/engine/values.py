@@ -294,7 +294,9 @@ def compare_scalars(a: AttributeValue, b: AttributeValue) -> int | None:
         da, db = Decimal(va), Decimal(vb)
         return (da > db) - (da < db)
     if ta == "S":
-        return (va > vb) - (va < vb)
+        sa: str = va
+        sb: str = vb
+        return (sa > sb) - (sa < sb)
     if ta == "B":
         ba, bb = base64.b64decode(va), base64.b64decode(vb)
         return (ba > bb) - (ba < bb)

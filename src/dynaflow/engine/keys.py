@@ -1,0 +1,125 @@
+"""Order-preserving key codec: DynamoDB key values to LMDB byte keys.
+
+LMDB orders keys by unsigned bytes, so every key is encoded such that byte order equals the order
+DynamoDB defines. An item's LMDB key is::
+
+    table id (4 bytes, big-endian) | partition hash (4 bytes) | enc(partition key) [| enc(sort key)]
+
+The **partition hash** (first 4 bytes of BLAKE2b over enc(partition key)) spreads partitions evenly
+over the key space, so Scan segment *i* of *n* is simply the hash range
+``[i * 2**32 // n, (i + 1) * 2**32 // n)``, and a Scan walks partitions in an order unrelated to
+their values, as DynamoDB's does. All items of one partition share the prefix up to and including
+enc(partition key), and within it are ordered by enc(sort key), which is what Query walks.
+
+Each encoding is *prefix-free* (self-delimiting), so a partition key never runs into the sort key:
+
+**S and B** — the UTF-8 (S) or raw (B) bytes with every 0x00 written as 0x00 0xFF, then 0x00 0x00.
+UTF-8 byte order equals code-point order, which is how DynamoDB orders strings. Example::
+
+    "ab"      -> 61 62 00 00
+    "a\\x00b" -> 61 00 FF 62 00 00       ("a" -> 61 00 00 sorts first: 00 < FF)
+
+A ``begins_with`` prefix is the escaped bytes without the terminator.
+
+**N** — sign class, then a biased exponent byte, then the significant digits, then a terminator::
+
+    zero      -> 02
+    positive  -> 03 | (e + 130)       | digits as ASCII '0'..'9'        | 00
+    negative  -> 01 | (255 - (e+130)) | digits as ASCII of (9 - digit)  | FF
+
+where ``e`` is the adjusted exponent (position of the first significant digit), which DynamoDB
+bounds to -130..125, so ``e + 130`` fits one byte. Worked example, -99.1 (digits 991, e = 1)::
+
+    01 | 255 - 131 = 7C | 9-9, 9-9, 9-1 -> '0' '0' '8' = 30 30 38 | FF
+
+A longer negative mantissa with the same leading digits is more negative (-99.12 < -99.1), and the
+0xFF terminator sorts after every complemented digit, so -99.1 correctly follows -99.12.
+
+These byte layouts are on disk: never change or reuse them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from decimal import Decimal
+from typing import Final
+
+from dynaflow.engine.values import AttributeValue, decode_binary
+
+_NEG: Final = 0x01
+_ZERO: Final = 0x02
+_POS: Final = 0x03
+_EXP_BIAS: Final = 130
+_TABLE_ID: Final = struct.Struct(">I")
+_COMPLEMENT: Final = bytes.maketrans(b"0123456789", b"9876543210")
+
+
+def table_prefix(table_id: int) -> bytes:
+    return _TABLE_ID.pack(table_id)
+
+
+def escape(raw: bytes) -> bytes:
+    """Escaped bytes without the terminator: a ``begins_with`` prefix of the full encoding."""
+    return raw.replace(b"\x00", b"\x00\xff") if b"\x00" in raw else raw
+
+
+def encode_number(text: str) -> bytes:
+    """Encode a normalized DynamoDB number (see module docstring)."""
+    value = Decimal(text)
+    if not value:
+        return b"\x02"
+    sign, digit_tuple, _ = value.as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0").encode()
+    exponent = value.adjusted() + _EXP_BIAS
+    if sign:
+        return bytes((_NEG, 255 - exponent)) + digits.translate(_COMPLEMENT) + b"\xff"
+    return bytes((_POS, exponent)) + digits + b"\x00"
+
+
+def encode_value(av: AttributeValue) -> bytes:
+    """Prefix-free, order-preserving encoding of one key attribute value (S, N or B)."""
+    if "S" in av:
+        return escape(av["S"].encode()) + b"\x00\x00"
+    if "N" in av:
+        return encode_number(av["N"])
+    return escape(decode_binary(av["B"])) + b"\x00\x00"
+
+
+def prefix_of(av: AttributeValue) -> bytes:
+    """Encoding of a ``begins_with`` operand: the value's escaped bytes, unterminated."""
+    if "S" in av:
+        return escape(av["S"].encode())
+    return escape(decode_binary(av["B"]))
+
+
+def partition_hash(encoded_partition: bytes) -> bytes:
+    return hashlib.blake2b(encoded_partition, digest_size=4).digest()
+
+
+def partition_prefix(table: bytes, partition: AttributeValue) -> bytes:
+    """Every key of one partition starts with these bytes."""
+    enc = encode_value(partition)
+    return table + partition_hash(enc) + enc
+
+
+def item_key(table: bytes, partition: AttributeValue, sort: AttributeValue | None) -> bytes:
+    prefix = partition_prefix(table, partition)
+    return prefix if sort is None else prefix + encode_value(sort)
+
+
+def segment_bounds(table: bytes, segment: int, total: int) -> tuple[bytes, bytes]:
+    """[start, end) LMDB key range of Scan segment ``segment`` of ``total``."""
+    start = (segment << 32) // total
+    end = ((segment + 1) << 32) // total
+    low = table + start.to_bytes(4, "big")
+    high = table + end.to_bytes(4, "big") if end < 1 << 32 else next_prefix(table)
+    return low, high
+
+
+def next_prefix(prefix: bytes) -> bytes:
+    """Smallest byte string greater than every string starting with ``prefix``."""
+    stripped = prefix.rstrip(b"\xff")
+    if not stripped:
+        raise ValueError("no upper bound for an all-0xFF prefix")
+    return stripped[:-1] + bytes((stripped[-1] + 1,))

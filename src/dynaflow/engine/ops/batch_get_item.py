@@ -1,0 +1,50 @@
+"""BatchGetItem: up to 100 keys over any tables, read from one consistent snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynaflow.engine import capacity, errors, records
+from dynaflow.engine.catalog import Table
+from dynaflow.engine.expressions import Projection, compile_expressions
+from dynaflow.engine.state import EngineState, Output
+from dynaflow.engine.values import validate_item
+
+MAX_KEYS = 100
+
+
+def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
+    request_items: dict[str, dict[str, Any]] = request.get("RequestItems") or {}
+    if sum(len(block.get("Keys") or ()) for block in request_items.values()) > MAX_KEYS:
+        raise errors.validation("Too many items requested for the BatchGetItem call")
+    plan: list[tuple[Table, Projection | None, list[bytes], bool]] = []
+    for table_name, block in request_items.items():
+        projection = compile_expressions(block, operation="BatchGetItem").projection
+        table = state.catalog.get(table_name)
+        lmdb_keys = [table.key_from_key(validate_item(key)) for key in block.get("Keys") or ()]
+        if len(set(lmdb_keys)) != len(lmdb_keys):
+            raise errors.validation("Provided list of item keys contains duplicates")
+        plan.append((table, projection, lmdb_keys, bool(block.get("ConsistentRead"))))
+    responses: dict[str, list[Any]] = {}
+    used: list[dict[str, Any]] = []
+    env = state.env
+    with env.env.begin(db=env.items) as txn:
+        for table, projection, lmdb_keys, consistent in plan:
+            found = responses.setdefault(table.name, [])
+            units = 0.0
+            for key in lmdb_keys:
+                record = txn.get(key)
+                units += capacity.read_units(records.item_size(record) if record else 0, consistent=consistent)
+                if record is None:
+                    continue
+                if projection is None:
+                    found.append(out.stored(record))
+                else:
+                    found.append(out.item(projection.apply(records.decode_item(record))))
+            entry = capacity.consumed(request, table.name, units)
+            if entry is not None:
+                used.append(entry)
+    response: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": {}}
+    if used:
+        response["ConsumedCapacity"] = used
+    return response

@@ -1,0 +1,111 @@
+"""CreateTable: validate the key schema and billing, then store the description.
+
+Semantic checks run after the shape check, in DynamoDB's order: key schema, attribute
+definitions, billing mode and throughput, and last whether the table already exists.
+The response says CREATING, as DynamoDB's does; the table is usable at once (it is ACTIVE by the
+time anyone can describe it), which every waiter and SDK accepts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from dynaflow.engine import errors
+from dynaflow.engine.catalog import Catalog, table_from_description
+from dynaflow.engine.state import Deferred, EngineState, Output
+from dynaflow.engine.writer import WriteContext
+
+
+def validate_key_schema(key_schema: list[dict[str, Any]], definitions: list[dict[str, Any]]) -> None:
+    if key_schema[0].get("KeyType") != "HASH":
+        raise errors.validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    if len(key_schema) > 1:
+        if key_schema[1].get("KeyType") != "RANGE":
+            raise errors.validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+        if key_schema[0]["AttributeName"] == key_schema[1]["AttributeName"]:
+            raise errors.validation(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+            )
+    defined = [d["AttributeName"] for d in definitions]
+    if len(set(defined)) != len(defined):
+        raise errors.invalid_parameters("Cannot have two attributes with the same name")
+    key_names = [k["AttributeName"] for k in key_schema]
+    missing = [n for n in key_names if n not in defined]
+    if missing:
+        raise errors.invalid_parameters(
+            "Some index key attributes are not defined in AttributeDefinitions. "
+            f"Keys: [{', '.join(key_names)}], AttributeDefinitions: [{', '.join(defined)}]"
+        )
+    if len(defined) != len(key_names):
+        raise errors.invalid_parameters(
+            "Number of attributes in KeySchema does not exactly match number of attributes defined "
+            "in AttributeDefinitions"
+        )
+
+
+def throughput_for(request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Billing mode and the ProvisionedThroughput block DynamoDB reports for it."""
+    mode = request.get("BillingMode") or "PROVISIONED"
+    given = request.get("ProvisionedThroughput")
+    if mode == "PAY_PER_REQUEST":
+        if given is not None:
+            raise errors.invalid_parameters(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is "
+                "PAY_PER_REQUEST"
+            )
+        return mode, {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+    if given is None:
+        raise errors.invalid_parameters(
+            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"
+        )
+    return mode, {
+        "NumberOfDecreasesToday": 0,
+        "ReadCapacityUnits": int(given["ReadCapacityUnits"]),
+        "WriteCapacityUnits": int(given["WriteCapacityUnits"]),
+    }
+
+
+def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
+    name = request["TableName"]
+    key_schema = request["KeySchema"]
+    definitions = request["AttributeDefinitions"]
+    validate_key_schema(key_schema, definitions)
+    for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if request.get(option):
+            raise errors.validation(f"{option} are not supported by this dynaflow version")
+    mode, throughput = throughput_for(request)
+    now = state.clock()
+    description: dict[str, Any] = {
+        "AttributeDefinitions": [
+            {"AttributeName": d["AttributeName"], "AttributeType": d["AttributeType"]} for d in definitions
+        ],
+        "TableName": name,
+        "KeySchema": [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in key_schema],
+        "TableStatus": "ACTIVE",
+        "CreationDateTime": now,
+        "ProvisionedThroughput": throughput,
+        "TableArn": state.table_arn(name),
+        "TableId": str(uuid.uuid4()),
+        "DeletionProtectionEnabled": bool(request.get("DeletionProtectionEnabled", False)),
+        "_Tags": list(request.get("Tags") or []),
+    }
+    if mode == "PAY_PER_REQUEST":
+        description["BillingModeSummary"] = {
+            "BillingMode": mode, "LastUpdateToPayPerRequestDateTime": now,
+        }
+    elif "BillingMode" in request:
+        description["BillingModeSummary"] = {"BillingMode": mode}
+
+    def apply(ctx: WriteContext) -> dict[str, Any]:
+        if name in state.catalog.tables or Catalog.exists(ctx.txn, ctx.env.meta, name):
+            raise errors.resource_in_use(f"Table already exists: {name}")
+        description["_Id"] = Catalog.allocate_id(ctx.txn, ctx.env.meta)
+        Catalog.store(ctx.txn, ctx.env.meta, description)
+        table = table_from_description(description)
+        ctx.after_commit.append(lambda: state.catalog.tables.__setitem__(name, table))
+        public = {k: v for k, v in description.items() if not k.startswith("_")}
+        public.update(TableStatus="CREATING", ItemCount=0, TableSizeBytes=0)
+        return {"TableDescription": public}
+
+    return Deferred(apply)

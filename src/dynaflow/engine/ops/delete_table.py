@@ -1,0 +1,41 @@
+"""DeleteTable: drop the description and every item of a table in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynaflow.engine import errors, keys
+from dynaflow.engine.catalog import Catalog
+from dynaflow.engine.ops.describe_table import describe
+from dynaflow.engine.state import Deferred, EngineState, Output
+from dynaflow.engine.writer import WriteContext
+
+
+def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
+    name = request["TableName"]
+    state.catalog.get(name)
+
+    def apply(ctx: WriteContext) -> dict[str, Any]:
+        table = state.catalog.tables.get(name)
+        if table is None or not Catalog.exists(ctx.txn, ctx.env.meta, name):
+            raise errors.table_not_found(name)
+        if table.description.get("DeletionProtectionEnabled"):
+            raise errors.validation(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable "
+                "deletion protection first."
+            )
+        description = describe(state, table, ctx.txn)
+        description["TableStatus"] = "DELETING"
+        prefix = table.prefix
+        end = keys.next_prefix(prefix)
+        for db in (ctx.env.items, ctx.env.index):
+            cursor = ctx.txn.cursor(db=db)
+            if cursor.set_range(prefix):
+                while cursor.key() and cursor.key() < end:
+                    if not cursor.delete():
+                        break
+        Catalog.remove(ctx.txn, ctx.env.meta, table)
+        ctx.after_commit.append(lambda: state.catalog.tables.pop(name, None))
+        return {"TableDescription": description}
+
+    return Deferred(apply)

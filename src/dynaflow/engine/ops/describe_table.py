@@ -1,0 +1,26 @@
+"""DescribeTable: the stored description with its live counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynaflow.engine.catalog import Catalog, Table
+from dynaflow.engine.state import EngineState, Output
+
+
+def describe(state: EngineState, table: Table, txn: Any | None = None) -> dict[str, Any]:
+    """The public ``TableDescription``: stored fields minus internal ones, plus counters."""
+    description = {k: v for k, v in table.description.items() if not k.startswith("_")}
+    if txn is None:
+        with state.env.env.begin() as read:
+            count, size = Catalog.counts(read, state.env.meta, table.table_id)
+    else:
+        count, size = Catalog.counts(txn, state.env.meta, table.table_id)
+    description["ItemCount"] = count
+    description["TableSizeBytes"] = size
+    return description
+
+
+def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
+    table = state.catalog.get(request["TableName"])
+    return {"Table": describe(state, table)}

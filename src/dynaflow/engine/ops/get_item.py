@@ -1,0 +1,36 @@
+"""GetItem: read one item by key from a consistent snapshot.
+
+Reads never wait for writers: LMDB gives each read transaction a snapshot of the last commit.
+Every commit is acknowledged only after it is visible, so eventually and strongly consistent
+reads both see every acknowledged write; ConsistentRead only changes the capacity consumed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynaflow.engine import capacity, records
+from dynaflow.engine.expressions import compile_expressions
+from dynaflow.engine.state import EngineState, Output
+from dynaflow.engine.values import validate_item
+
+
+def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
+    key = validate_item(request.get("Key"))
+    projection = compile_expressions(request, operation="GetItem").projection
+    table = state.catalog.get(request["TableName"])
+    lmdb_key = table.key_from_key(key)
+    env = state.env
+    with env.env.begin(db=env.items) as txn:
+        record = txn.get(lmdb_key)
+    response: dict[str, Any] = {}
+    if record is not None:
+        if projection is None:
+            response["Item"] = out.stored(record)
+        else:
+            response["Item"] = out.item(projection.apply(records.decode_item(record)))
+    if request.get("ReturnConsumedCapacity") not in (None, "NONE"):
+        size = records.item_size(record) if record is not None else 0
+        units = capacity.read_units(size, consistent=bool(request.get("ConsistentRead")))
+        response["ConsumedCapacity"] = capacity.consumed(request, table.name, units)
+    return response

@@ -1,0 +1,69 @@
+"""Query: the items of one partition, in sort-key order, within a sort-key condition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynaflow.engine import errors, keys
+from dynaflow.engine.expressions import KeyCondition, compile_expressions
+from dynaflow.engine.pages import PageSpec, positive_limit, read_page, resolve_select, start_key
+from dynaflow.engine.state import EngineState, Output
+
+
+def key_range(prefix: bytes, cond: KeyCondition) -> tuple[bytes, bytes]:
+    """``[low, high)`` of the LMDB keys matching a key condition (see ``keys.py``)."""
+    part = keys.partition_prefix(prefix, cond.hash_value)
+    end = keys.next_prefix(part)
+    op, values = cond.range_op, cond.range_values
+    if op is None:
+        return part, end
+    if op == "BEGINS_WITH":
+        start = part + keys.prefix_of(values[0])
+        return start, keys.next_prefix(start)
+    enc = part + keys.encode_value(values[0])
+    if op == "EQ":
+        return enc, enc + b"\x00"
+    if op == "LT":
+        return part, enc
+    if op == "LE":
+        return part, enc + b"\x00"
+    if op == "GT":
+        return enc + b"\x00", end
+    if op == "GE":
+        return enc, end
+    assert op == "BETWEEN"
+    return enc, part + keys.encode_value(values[1]) + b"\x00"
+
+
+def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
+    name = request["TableName"]
+    table = state.catalog.get(name)
+    index = request.get("IndexName")
+    if index is not None:
+        raise errors.validation(f"The table does not have the specified index: {index}")
+    compiled = compile_expressions(request, operation="Query", key_schema=table.schema)
+    if compiled.key_condition is None:
+        raise errors.validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
+        )
+    count_only = resolve_select(request, compiled, index=index)
+    low, high = key_range(table.prefix, compiled.key_condition)
+    forward = request.get("ScanIndexForward", True) is not False
+    esk = start_key(table, request)
+    if esk is not None:
+        part = keys.partition_prefix(table.prefix, compiled.key_condition.hash_value)
+        if not esk.startswith(part):
+            raise errors.validation(
+                "The provided starting key is invalid: The provided starting key is outside query "
+                "boundaries based on provided conditions"
+            )
+        if forward:
+            low = max(low, esk + b"\x00")
+        else:
+            high = min(high, esk)
+    spec = PageSpec(
+        low=low, high=high, forward=forward, limit=positive_limit(request),
+        filter=compiled.filter, projection=compiled.projection, count_only=count_only,
+        consistent=bool(request.get("ConsistentRead")),
+    )
+    return read_page(state, table, spec, request, out)

@@ -1,0 +1,84 @@
+"""UpdateTable: billing mode, provisioned throughput and deletion protection."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from dynaflow.engine import errors
+from dynaflow.engine.catalog import Catalog, table_from_description
+from dynaflow.engine.ops.describe_table import describe
+from dynaflow.engine.state import Deferred, EngineState, Output
+from dynaflow.engine.writer import WriteContext
+
+_UPDATABLE = (
+    "ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "StreamSpecification",
+    "GlobalSecondaryIndexUpdates", "SSESpecification", "ReplicaUpdates", "TableClass",
+)
+
+
+def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
+    name = request["TableName"]
+    table = state.catalog.get(name)
+    if not any(k in request for k in _UPDATABLE):
+        raise errors.validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+            "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
+        )
+    for option in ("GlobalSecondaryIndexUpdates", "ReplicaUpdates"):
+        if request.get(option):
+            raise errors.validation(f"{option} are not supported by this dynaflow version")
+    description = copy.deepcopy(table.description)
+    now = state.clock()
+    current_mode = description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    mode = request.get("BillingMode") or current_mode
+    throughput = request.get("ProvisionedThroughput")
+    if mode == "PAY_PER_REQUEST":
+        if throughput is not None:
+            raise errors.invalid_parameters(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is "
+                "PAY_PER_REQUEST"
+            )
+        if current_mode != mode:
+            description["BillingModeSummary"] = {
+                "BillingMode": mode, "LastUpdateToPayPerRequestDateTime": now,
+            }
+            description["ProvisionedThroughput"].update(ReadCapacityUnits=0, WriteCapacityUnits=0)
+    else:
+        if current_mode == "PAY_PER_REQUEST" and throughput is None:
+            raise errors.invalid_parameters(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is "
+                "PROVISIONED"
+            )
+        if throughput is not None:
+            old = description["ProvisionedThroughput"]
+            read, write = int(throughput["ReadCapacityUnits"]), int(throughput["WriteCapacityUnits"])
+            if current_mode == mode and (read, write) == (old["ReadCapacityUnits"], old["WriteCapacityUnits"]):
+                raise errors.validation(
+                    "The provisioned throughput for the table will not change. The requested value equals "
+                    f"the current value. Current ReadCapacityUnits provisioned for the table: {read}. "
+                    f"Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the "
+                    f"table: {write}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB "
+                    "Developer Guide for current limits and how to request higher limits."
+                )
+            if read > old["ReadCapacityUnits"] or write > old["WriteCapacityUnits"]:
+                old["LastIncreaseDateTime"] = now
+            if read < old["ReadCapacityUnits"] or write < old["WriteCapacityUnits"]:
+                old["LastDecreaseDateTime"] = now
+                old["NumberOfDecreasesToday"] = old.get("NumberOfDecreasesToday", 0) + 1
+            old.update(ReadCapacityUnits=read, WriteCapacityUnits=write)
+        if current_mode != mode:
+            description["BillingModeSummary"] = {"BillingMode": mode}
+    if "DeletionProtectionEnabled" in request:
+        description["DeletionProtectionEnabled"] = bool(request["DeletionProtectionEnabled"])
+
+    def apply(ctx: WriteContext) -> dict[str, Any]:
+        if state.catalog.tables.get(name) is not table:
+            raise errors.table_not_found(name)
+        Catalog.store(ctx.txn, ctx.env.meta, description)
+        updated = table_from_description(description)
+        ctx.after_commit.append(lambda: state.catalog.tables.__setitem__(name, updated))
+        public = describe(state, updated, ctx.txn)
+        return {"TableDescription": public}
+
+    return Deferred(apply)

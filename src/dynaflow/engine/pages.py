@@ -1,0 +1,139 @@
+"""One page of Query or Scan: walk an LMDB key range and apply DynamoDB's page rules.
+
+Both operations reduce to "walk the keys in ``[low, high)`` forwards or backwards", differing only
+in how the range is computed (``ops/query.py``: a partition and a sort-key condition;
+``ops/scan.py``: a hash range per segment). The rules shared here, in DynamoDB's order:
+
+1. ``Limit`` counts items *read*, before the filter; reaching it ends the page.
+2. A page also ends once the items read reach 1 MB.
+3. The filter then drops items (they still count as scanned); ``Count`` is what passed.
+4. Projection, or ``Select=COUNT`` which returns no items at all.
+5. A page that ended early carries ``LastEvaluatedKey``: the key of the last item *read*
+   (even if filtered out), with no look-ahead, exactly as DynamoDB does.
+
+Read capacity is the total size read, rounded up to 4 KB once per page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from dynaflow.engine import capacity, errors, records
+from dynaflow.engine.catalog import Table
+from dynaflow.engine.expressions import Condition, Projection, RequestExpressions
+from dynaflow.engine.state import EngineState, Output
+from dynaflow.engine.values import Item, validate_item
+
+PAGE_BYTES: Final = 1024 * 1024
+SELECTS: Final = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    low: bytes
+    high: bytes
+    forward: bool
+    limit: int | None
+    filter: Condition | None
+    projection: Projection | None
+    count_only: bool
+    consistent: bool
+
+
+def resolve_select(request: dict[str, Any], compiled: RequestExpressions, *, index: str | None) -> bool:
+    """Validate Select against the projection; return True for ``Select=COUNT``."""
+    select = request.get("Select")
+    has_projection = compiled.projection is not None
+    uses_expression = "ProjectionExpression" in request
+    what = "ProjectionExpression" if uses_expression else "AttributesToGet"
+    if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
+        raise errors.validation(
+            "Must specify the ProjectionExpression or AttributesToGet when choosing to get "
+            "SPECIFIC_ATTRIBUTES"
+        )
+    if select in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "COUNT") and has_projection:
+        raise errors.validation(f"Cannot specify the {what} when choosing to get {select}")
+    if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
+        raise errors.validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+    return select == "COUNT"
+
+
+def start_key(table: Table, request: dict[str, Any]) -> bytes | None:
+    """LMDB key of ExclusiveStartKey, validated against the key schema."""
+    esk = request.get("ExclusiveStartKey")
+    if esk is None:
+        return None
+    esk = validate_item(esk)
+    try:
+        return table.key_from_key(esk)
+    except errors.DynamoError:
+        raise errors.validation(
+            "The provided starting key is invalid: The provided key element does not match the schema"
+        ) from None
+
+
+def _walk(txn: Any, db: Any, low: bytes, high: bytes, forward: bool) -> Iterator[tuple[bytes, bytes]]:
+    cursor = txn.cursor(db=db)
+    if forward:
+        if not cursor.set_range(low):
+            return
+        for key, value in cursor:
+            if key >= high:
+                return
+            yield key, value
+    else:
+        positioned = cursor.prev() if cursor.set_range(high) else cursor.last()
+        if not positioned:
+            return
+        for key, value in cursor.iterprev():
+            if key < low:
+                return
+            yield key, value
+
+
+def read_page(state: EngineState, table: Table, spec: PageSpec, request: dict[str, Any],
+              out: Output) -> dict[str, Any]:
+    items: list[Any] = []
+    scanned = 0
+    size = 0
+    last: bytes | None = None
+    limit = spec.limit
+    flt, projection = spec.filter, spec.projection
+    env = state.env
+    with env.env.begin(db=env.items) as txn:
+        for _, record in _walk(txn, env.items, spec.low, spec.high, spec.forward):
+            scanned += 1
+            size += records.item_size(record)
+            item: Item | None = None
+            keep = True
+            if flt is not None:
+                item = records.decode_item(record)
+                keep = flt.evaluate(item)
+            if keep:
+                if spec.count_only:
+                    items.append(None)
+                elif projection is not None:
+                    items.append(out.item(projection.apply(item or records.decode_item(record))))
+                else:
+                    items.append(out.stored(record))
+            if (limit is not None and scanned >= limit) or size >= PAGE_BYTES:
+                last = record
+                break
+    response: dict[str, Any] = {}
+    if not spec.count_only:
+        response["Items"] = items
+    response["Count"] = len(items)
+    response["ScannedCount"] = scanned
+    if last is not None:
+        response["LastEvaluatedKey"] = out.item(table.extract_key(records.decode_item(last)))
+    if request.get("ReturnConsumedCapacity") not in (None, "NONE"):
+        units = capacity.read_units(size, consistent=spec.consistent)
+        response["ConsumedCapacity"] = capacity.consumed(request, table.name, units)
+    return response
+
+
+def positive_limit(request: dict[str, Any]) -> int | None:
+    limit = request.get("Limit")
+    return int(limit) if limit is not None else None

@@ -1,0 +1,120 @@
+"""Read-modify-write operations: PutItem, UpdateItem and DeleteItem share one shape.
+
+The constructor does everything that can fail on input, before any I/O: resolve the table,
+validate the key and item, compile the expressions, check ReturnValues. What is left is
+:meth:`apply`, a pure function ``apply(old) -> new | DELETE`` that never mutates the operation,
+and :meth:`run`, the writer job: read the old item inside the write transaction, evaluate the
+condition, apply, write. Because conditions are checked before anything is written, a failed
+condition raises with nothing changed, which is the writer's job contract (see ``writer.py``);
+and because ``apply`` is pure, the writer may retry a job.
+
+Transactions (TransactWriteItems) reuse the same objects: they check every condition first and
+then call :meth:`write` for each.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Final
+
+from dynaflow.engine import capacity, errors, records
+from dynaflow.engine.catalog import Table
+from dynaflow.engine.expressions import Condition, RequestExpressions, compile_expressions
+from dynaflow.engine.state import EngineState, Output
+from dynaflow.engine.values import Item
+from dynaflow.engine.writer import WriteContext
+
+#: ``apply`` result meaning "delete the item".
+DELETE: Final = object()
+
+
+class RmwOperation:
+    """Base of the single-item writes. Subclasses validate in ``__init__`` and define ``apply``."""
+
+    operation: ClassVar[str]
+    return_values_allowed: ClassVar[tuple[str, ...]] = ("NONE", "ALL_OLD")
+
+    table: Table
+    key: bytes
+    condition: Condition | None
+
+    def __init__(self, state: EngineState, request: dict[str, Any], out: Output) -> None:
+        self.state = state
+        self.request = request
+        self.out = out
+        self.return_values = request.get("ReturnValues") or "NONE"
+        if self.return_values not in self.return_values_allowed:
+            raise errors.validation(self._return_values_message())
+        self.return_on_failure = request.get("ReturnValuesOnConditionCheckFailure") or "NONE"
+
+    def _return_values_message(self) -> str:
+        return "ReturnValues can only be ALL_OLD or NONE"
+
+    # ------------------------------------------------------------ the pure part
+
+    def apply(self, old: Item | None) -> Item | object:
+        raise NotImplementedError
+
+    def needs_old_item(self) -> bool:
+        return self.condition is not None or self.return_values != "NONE"
+
+    # ------------------------------------------------------------ the writer job
+
+    def check(self, ctx: WriteContext) -> tuple[bytes | None, Item | None]:
+        """Read the old item and evaluate the condition; raise before anything is written."""
+        if self.state.catalog.tables.get(self.table.name) is not self.table:
+            raise errors.table_not_found(self.table.name)
+        old_record: bytes | None = ctx.txn.get(self.key, db=ctx.env.items)
+        old = records.decode_item(old_record) if old_record is not None and self._wants_old() else None
+        if self.condition is not None and not self.condition.evaluate(old or {}):
+            item = None
+            if self.return_on_failure == "ALL_OLD" and old_record is not None:
+                item = self.out.stored(old_record)
+            raise errors.conditional_check_failed(item)
+        return old_record, old
+
+    def _wants_old(self) -> bool:
+        return self.needs_old_item()
+
+    def write(self, ctx: WriteContext, old_record: bytes | None, old: Item | None) -> tuple[Item | None, int]:
+        """Apply and store; return the new item (None if deleted) and the consumed write units."""
+        result = self.apply(old)
+        old_size = records.item_size(old_record) if old_record is not None else 0
+        table_id = self.table.table_id
+        if result is DELETE:
+            if old_record is not None:
+                ctx.txn.delete(self.key, db=ctx.env.items)
+                ctx.count(table_id, -1, -old_size)
+            return None, old_size
+        assert isinstance(result, dict)
+        new_size = self.new_size(result)
+        ctx.txn.put(self.key, records.encode_item(result, new_size), db=ctx.env.items)
+        ctx.count(table_id, 0 if old_record is not None else 1, new_size - old_size)
+        return result, max(old_size, new_size)
+
+    def new_size(self, item: Item) -> int:
+        raise NotImplementedError
+
+    def run(self, ctx: WriteContext) -> dict[str, Any]:
+        old_record, old = self.check(ctx)
+        new, size = self.write(ctx, old_record, old)
+        return self.response(old_record, old, new, size)
+
+    def response(self, old_record: bytes | None, old: Item | None, new: Item | None, size: int
+                 ) -> dict[str, Any]:
+        response: dict[str, Any] = {}
+        attributes = self.returned(old_record, old, new)
+        if attributes is not None:
+            response["Attributes"] = attributes
+        used = capacity.consumed(self.request, self.table.name, capacity.write_units(size))
+        if used is not None:
+            response["ConsumedCapacity"] = used
+        return response
+
+    def returned(self, old_record: bytes | None, old: Item | None, new: Item | None) -> Any:
+        if self.return_values == "ALL_OLD" and old_record is not None:
+            return self.out.stored(old_record)
+        return None
+
+
+def compile_for(request: dict[str, Any], operation: str) -> RequestExpressions:
+    return compile_expressions(request, operation=operation)

@@ -1,0 +1,106 @@
+"""What every operation module is handed: the open environment, the catalog, the writer, the
+engine's settings and clock, and the :class:`Output` that renders items for the caller.
+
+Operations never build response items themselves: a stored item is returned through
+``out.stored(record)`` and a computed one through ``out.item(item)``. The wire server's output
+splices stored JSON bytes into the response unchanged (``orjson.Fragment``); the Python output
+decodes them and turns base64 binary into ``bytes`` as boto3 does.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from dynaflow.engine import records
+from dynaflow.engine.catalog import Catalog
+from dynaflow.engine.lmdb_env import LmdbEnv
+from dynaflow.engine.values import Item
+from dynaflow.engine.writer import WriteContext, Writer
+
+
+class Output(Protocol):
+    """Renders items into a response for one kind of caller."""
+
+    def stored(self, record: bytes) -> Any: ...
+
+    def item(self, item: Item) -> Any: ...
+
+
+class WireOutput:
+    """For the wire server: stored items are spliced as pre-serialized JSON."""
+
+    @staticmethod
+    def stored(record: bytes) -> Any:
+        return orjson.Fragment(records.item_json(record))
+
+    @staticmethod
+    def item(item: Item) -> Any:
+        return item
+
+
+class PythonOutput:
+    """For in-process callers: plain dicts, with binary values as ``bytes``."""
+
+    @staticmethod
+    def stored(record: bytes) -> Any:
+        item = records.decode_item(record)
+        return binary_to_bytes(item) if records.has_binary(record) else item
+
+    @staticmethod
+    def item(item: Item) -> Any:
+        return binary_to_bytes(item)
+
+
+def binary_to_bytes(item: Item) -> Item:
+    return {name: _av_to_bytes(av) for name, av in item.items()}
+
+
+def _av_to_bytes(av: dict[str, Any]) -> dict[str, Any]:
+    if "B" in av:
+        return {"B": base64.b64decode(av["B"])}
+    if "BS" in av:
+        return {"BS": [base64.b64decode(v) for v in av["BS"]]}
+    if "M" in av:
+        return {"M": binary_to_bytes(av["M"])}
+    if "L" in av:
+        return {"L": [_av_to_bytes(v) for v in av["L"]]}
+    return av
+
+
+WIRE_OUTPUT = WireOutput()
+PYTHON_OUTPUT = PythonOutput()
+
+
+@dataclass
+class Settings:
+    """Engine settings that shape responses."""
+
+    region: str = "us-east-1"
+    account: str = "000000000000"
+
+
+@dataclass
+class EngineState:
+    env: LmdbEnv
+    catalog: Catalog
+    writer: Writer
+    settings: Settings = field(default_factory=Settings)
+    clock: Callable[[], float] = time.time
+
+    def table_arn(self, name: str) -> str:
+        return f"arn:aws:dynamodb:{self.settings.region}:{self.settings.account}:table/{name}"
+
+
+class Deferred:
+    """An operation's write half: run by the writer inside a group-commit transaction."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[WriteContext], dict[str, Any]]) -> None:
+        self.fn = fn
