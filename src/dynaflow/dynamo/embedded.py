@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from dynaflow.engine import OPERATIONS, Engine
+from dynaflow.engine.core import OPERATIONS, Engine
 from dynaflow.engine.lmdb_env import Durability
 from dynaflow.engine.state import PYTHON_OUTPUT, WIRE_OUTPUT
 

@@ -1,128 +1,20 @@
 """dynaflow's embedded storage engine: DynamoDB's data model and API on LMDB.
 
-:class:`Engine` opens a data directory and executes DynamoDB operations given as wire-form
-requests (the JSON-decoded request body). Each operation lives in ``ops/<operation>.py`` and
-exposes ``run(state, request, out)``, which validates and reads in the caller's thread and either
-returns the response or, for writes, a :class:`~dynaflow.engine.state.Deferred` job that the
-group-commit writer runs (``writer.py``).
-
-Request handling order, the same for every operation and every caller:
-
-1. shape check (``shape_check.py``): JSON types, then declared constraints;
-2. the operation's semantic checks, then the checks that need the table;
-3. reads, or the write job inside the writer's transaction (conditions first, then writes);
-4. any exception that is not a :class:`DynamoError` becomes ``InternalServerError``.
-
-The engine imports nothing from the platform above it.
+The engine is :class:`dynaflow.engine.core.Engine`; see that module for how a request flows.
+This package initializer stays import-free so that leaf modules (``values``, ``keys``,
+``expressions``...) can be imported on their own without pulling in every operation.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from dynaflow.engine import errors
-from dynaflow.engine.catalog import Catalog
-from dynaflow.engine.errors import DynamoError
-from dynaflow.engine.lmdb_env import Durability, LmdbEnv
-from dynaflow.engine.ops import (
-    batch_get_item,
-    batch_write_item,
-    create_table,
-    delete_item,
-    delete_table,
-    describe_table,
-    get_item,
-    list_tables,
-    put_item,
-    query,
-    scan,
-    update_item,
-    update_table,
-)
-from dynaflow.engine.shape_check import check_request
-from dynaflow.engine.state import Deferred, EngineState, Output, Settings
-from dynaflow.engine.writer import Writer
-
-__all__ = ["OPERATIONS", "DynamoError", "Engine", "Settings"]
-
-log = logging.getLogger(__name__)
-
-Handler = Callable[[EngineState, dict[str, Any], Output], "dict[str, Any] | Deferred"]
-
-#: DynamoDB operation name -> handler. The registry is the list of what the engine implements.
-OPERATIONS: dict[str, Handler] = {
-    "CreateTable": create_table.run,
-    "DescribeTable": describe_table.run,
-    "ListTables": list_tables.run,
-    "DeleteTable": delete_table.run,
-    "UpdateTable": update_table.run,
-    "PutItem": put_item.run,
-    "GetItem": get_item.run,
-    "UpdateItem": update_item.run,
-    "DeleteItem": delete_item.run,
-    "Query": query.run,
-    "Scan": scan.run,
-    "BatchGetItem": batch_get_item.run,
-    "BatchWriteItem": batch_write_item.run,
-}
+__all__ = ["OPERATIONS", "Engine"]
 
 
-class Engine:
-    """An open data directory executing DynamoDB operations."""
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from dynaflow.engine import core
 
-    def __init__(self, path: str | os.PathLike[str], *, durability: Durability = "fsync",
-                 settings: Settings | None = None) -> None:
-        self.path = Path(path)
-        env = LmdbEnv(self.path, durability=durability)
-        catalog = Catalog()
-        with env.read() as txn:
-            catalog.load(txn, env.meta)
-        self.state = EngineState(env=env, catalog=catalog, writer=Writer(env),
-                                 settings=settings or Settings())
-        self._closed = False
-
-    def _prepare(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any] | Deferred:
-        handler = OPERATIONS.get(operation)
-        if handler is None:
-            raise errors.unknown_operation()
-        if self._closed:
-            raise errors.internal("the engine is closed")
-        check_request(operation, request)
-        return handler(self.state, request, out)
-
-    def execute(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any]:
-        """Run one operation, blocking until a write is durable."""
-        try:
-            result = self._prepare(operation, request, out)
-            if isinstance(result, Deferred):
-                return self.state.writer.submit(result.fn)
-            return result
-        except DynamoError:
-            raise
-        except Exception as exc:
-            log.exception("internal error in %s", operation)
-            raise errors.internal() from exc
-
-    async def execute_async(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any]:
-        """Run one operation; reads run inline (microseconds), writes await their group commit."""
-        try:
-            result = self._prepare(operation, request, out)
-            if isinstance(result, Deferred):
-                return await self.state.writer.submit_async(result.fn)
-            return result
-        except DynamoError:
-            raise
-        except Exception as exc:
-            log.exception("internal error in %s", operation)
-            raise errors.internal() from exc
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.state.writer.close()
-        self.state.env.close()
+        return getattr(core, name)
+    raise AttributeError(name)
