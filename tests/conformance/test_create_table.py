@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import key_schema, table_name, wait_active
+from support.tables import key_schema, table_name, wait_active
 from support import assert_dynamo_error
 
 PROVISIONED = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 7}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import create_table, table_name, wait_deleted
+from support.tables import create_table, table_name, wait_deleted
 from support import assert_dynamo_error, unique
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import RUN_ID
+from support.tables import RUN_ID
 from support import assert_dynamo_error
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import wait_active
+from support.tables import wait_active
 from support import assert_dynamo_error, unique
 
 CAPACITY = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
