@@ -1,0 +1,194 @@
+"""Resolution: substitute ``#names`` and ``:values`` into a parsed tree and record which were used.
+
+The parse cache holds trees keyed by expression text alone, so the same tree serves requests with
+different ExpressionAttributeNames/Values; resolution is the per-request step that turns it into a
+tree of real attribute names and :class:`~.ast.Literal` values. It also checks every literal name
+against the reserved words, because only here is it known which path elements were written
+literally.
+
+Problems are not raised on sight: they go to a :class:`Problems` collector, because DynamoDB reports
+the highest-ranked *category* of error in an expression, not the first error in reading order (an
+undefined ``#name`` early in an expression loses to a reserved word later in it). The request layer
+keeps the used-name and used-value sets across all expressions of a request and rejects the unused
+ones at the end, as DynamoDB does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from dynaflow.engine import errors
+from dynaflow.engine.expressions.ast import (
+    And,
+    Arith,
+    Between,
+    Call,
+    Compare,
+    ConditionNode,
+    ExpressionKind,
+    FunctionCondition,
+    In,
+    Literal,
+    Node,
+    Not,
+    Operand,
+    Or,
+    Path,
+    PathElement,
+    ProjectionNode,
+    UpdateAction,
+    UpdateNode,
+    ValueRef,
+)
+from dynaflow.engine.expressions.reserved import RESERVED_WORDS
+
+#: Error categories in the order DynamoDB ranks them, per expression kind.
+_CONDITION_ORDER: Final = (
+    "parens",
+    "function_name",
+    "misused_function",
+    "reserved",
+    "undefined",
+    "operand_count",
+    "distinct",
+    "operand_type",
+    "path_depth",
+)
+_UPDATE_ORDER: Final = (
+    "reserved",
+    "function_name",
+    "section",
+    "undefined_name",
+    "undefined_value",
+    "overlap",
+    "conflict",
+    "operator_type",
+    "operand_count",
+    "operand_type",
+    "path_depth",
+)
+_PROJECTION_ORDER: Final = ("reserved", "undefined", "overlap", "conflict", "path_depth")
+
+
+class Problems:
+    """First problem per category; :meth:`raise_first` raises the best-ranked one for the kind."""
+
+    __slots__ = ("found", "kind")
+
+    def __init__(self, kind: ExpressionKind) -> None:
+        self.kind = kind
+        self.found: dict[str, str] = {}
+
+    def add(self, category: str, message: str) -> None:
+        self.found.setdefault(category, message)
+
+    def raise_first(self) -> None:
+        if not self.found:
+            return
+        order = (
+            _UPDATE_ORDER
+            if self.kind == "UpdateExpression"
+            else _PROJECTION_ORDER
+            if self.kind == "ProjectionExpression"
+            else _CONDITION_ORDER
+        )
+        for category in order:
+            message = self.found.get(category)
+            if message is not None:
+                raise errors.validation(f"Invalid {self.kind}: {message}")
+        raise AssertionError(f"unranked problem categories: {sorted(self.found)}")
+
+
+class Resolver:
+    """Resolves the trees of one request against its names and values, tracking what was used."""
+
+    __slots__ = ("name_category", "names", "problems", "used_names", "used_values", "value_category", "values")
+
+    def __init__(self, names: Mapping[str, str] | None, values: Mapping[str, Any] | None) -> None:
+        self.names: Mapping[str, str] = names or {}
+        self.values: Mapping[str, Any] = values or {}
+        self.used_names: set[str] = set()
+        self.used_values: set[str] = set()
+        self.problems = Problems("ConditionExpression")
+        self.value_category = "undefined"
+        self.name_category = "undefined"
+
+    def resolve(self, node: Node, problems: Problems) -> Node:
+        self.problems = problems
+        update = problems.kind == "UpdateExpression"
+        self.value_category = "undefined_value" if update else "undefined"
+        self.name_category = "undefined_name" if update else "undefined"
+        if isinstance(node, ProjectionNode):
+            return ProjectionNode(tuple(self.path(p) for p in node.paths))
+        if isinstance(node, UpdateNode):
+            return UpdateNode(tuple(self.action(a) for a in node.actions))
+        return self.condition(node)
+
+    # ------------------------------------------------------------ pieces
+
+    def path(self, path: Path) -> Path:
+        out: list[PathElement] = []
+        changed = False
+        for element in path.elements:
+            if isinstance(element, str):
+                if element[0] == "#":
+                    real = self.names.get(element)
+                    if real is None:
+                        self.problems.add(
+                            self.name_category,
+                            "An expression attribute name used in the document path is not defined; "
+                            f"attribute name: {element}",
+                        )
+                    else:
+                        self.used_names.add(element)
+                        out.append(real)
+                        changed = True
+                        continue
+                elif element.upper() in RESERVED_WORDS:
+                    self.problems.add(
+                        "reserved", f"Attribute name is a reserved keyword; reserved keyword: {element}"
+                    )
+            out.append(element)
+        return Path(tuple(out)) if changed else path
+
+    def operand(self, operand: Operand) -> Operand:
+        if isinstance(operand, Path):
+            return self.path(operand)
+        if isinstance(operand, ValueRef):
+            value = self.values.get(operand.name)
+            if value is None:
+                self.problems.add(
+                    self.value_category,
+                    f"An expression attribute value used in expression is not defined; attribute value: {operand.name}",
+                )
+                return operand
+            self.used_values.add(operand.name)
+            return Literal(value)
+        if isinstance(operand, Call):
+            return Call(operand.name, tuple(self.operand(a) for a in operand.args))
+        if isinstance(operand, Arith):
+            return Arith(operand.op, self.operand(operand.left), self.operand(operand.right))
+        return operand
+
+    def condition(self, node: ConditionNode) -> ConditionNode:
+        if isinstance(node, Compare):
+            return Compare(node.op, self.operand(node.left), self.operand(node.right))
+        if isinstance(node, And):
+            return And(self.condition(node.left), self.condition(node.right))
+        if isinstance(node, Or):
+            return Or(self.condition(node.left), self.condition(node.right))
+        if isinstance(node, Not):
+            return Not(self.condition(node.operand))
+        if isinstance(node, Between):
+            return Between(self.operand(node.operand), self.operand(node.low), self.operand(node.high))
+        if isinstance(node, In):
+            return In(self.operand(node.operand), tuple(self.operand(c) for c in node.choices))
+        call = self.operand(node.call)
+        assert isinstance(call, Call)
+        return FunctionCondition(call)
+
+    def action(self, action: UpdateAction) -> UpdateAction:
+        path = self.path(action.path)
+        value = self.operand(action.value) if action.value is not None else None
+        return UpdateAction(action.kind, path, value)
