@@ -12,6 +12,7 @@ group commit with the net change of the batch, so they cost one put per table pe
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -44,6 +45,13 @@ class Table:
     hash_key: KeyAttr
     range_key: KeyAttr | None
     description: dict[str, Any] = field(compare=False)
+    #: Called with (WriteContext, Change) for every change of an item of this table, inside the
+    #: write transaction: secondary-index maintenance and stream records (see ``changes.py``).
+    observers: tuple[Callable[[Any, Any], None], ...] = field(default=(), compare=False)
+
+    @property
+    def observed(self) -> bool:
+        return bool(self.observers)
 
     @property
     def prefix(self) -> bytes:
@@ -124,7 +132,13 @@ def table_from_description(description: dict[str, Any]) -> Table:
         hash_key=hash_key,
         range_key=range_key,
         description=description,
+        observers=_observers(description),
     )
+
+
+def _observers(description: dict[str, Any]) -> tuple[Callable[[Any, Any], None], ...]:
+    """The change observers a table's description calls for (indexes, stream)."""
+    return ()
 
 
 class Catalog:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Final
 
 from dynaflow.engine import capacity, errors, records
 from dynaflow.engine.catalog import Table
+from dynaflow.engine.changes import write_change
 from dynaflow.engine.expressions import Condition, RequestExpressions, compile_expressions
 from dynaflow.engine.state import EngineState, Output
 from dynaflow.engine.values import Item
@@ -79,16 +80,12 @@ class RmwOperation:
         """Apply and store; return the new item (None if deleted) and the consumed write units."""
         result = self.apply(old)
         old_size = records.item_size(old_record) if old_record is not None else 0
-        table_id = self.table.table_id
         if result is DELETE:
-            if old_record is not None:
-                ctx.txn.delete(self.key, db=ctx.env.items)
-                ctx.count(table_id, -1, -old_size)
+            write_change(ctx, self.table, self.key, old_record, None, old=old)
             return None, old_size
         assert isinstance(result, dict)
         new_size = self.new_size(result)
-        ctx.txn.put(self.key, records.encode_item(result, new_size), db=ctx.env.items)
-        ctx.count(table_id, 0 if old_record is not None else 1, new_size - old_size)
+        write_change(ctx, self.table, self.key, old_record, result, new_size, old=old)
         return result, max(old_size, new_size)
 
     def new_size(self, item: Item) -> int:

@@ -213,6 +213,8 @@ def validate_value(av: object) -> AttributeValue:
         if not isinstance(value, list):
             raise errors.serialization("Unexpected value type in payload")
         if not value:
+            if tag == "BS":
+                raise errors.invalid_parameters("Binary sets should not be empty")
             raise errors.invalid_parameters(f"An {_SET_NAMES[tag]} set  may not be empty")
         if tag == "NS":
             members = [normalize_number(v) for v in value]

@@ -56,9 +56,7 @@ def throughput_for(request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             )
         return mode, {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
     if given is None:
-        raise errors.invalid_parameters(
-            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"
-        )
+        raise errors.validation("No provisioned throughput specified for the table")
     return mode, {
         "NumberOfDecreasesToday": 0,
         "ReadCapacityUnits": int(given["ReadCapacityUnits"]),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from dynaflow.engine import errors
+from dynaflow.engine.expressions import Projection
+from dynaflow.engine.expressions.ast import ProjectionNode
 from dynaflow.engine.rmw import RmwOperation, compile_for
 from dynaflow.engine.state import Deferred, EngineState, Output
 from dynaflow.engine.values import MAX_ITEM_SIZE, Item, item_size, validate_item
@@ -53,8 +55,8 @@ class UpdateItem(RmwOperation):
             source = old if mode == "UPDATED_OLD" else new
             if not source or self.update is None:
                 return None
-            names = self.update.top_level_names
-            picked = {k: v for k, v in source.items() if k in names}
+            paths = tuple(action.path for action in self.update.node.actions)
+            picked = Projection(ProjectionNode(paths)).apply(source)
             return self.out.item(picked) if picked else None
         return super().returned(old_record, old, new)
 
