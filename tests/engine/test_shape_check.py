@@ -389,3 +389,24 @@ def test_random_json_only_raises_dynamo_error(operation: str, request_: dict[str
         check_request(operation, request_)
     except DynamoError as err:
         assert err.type in {"SerializationException", "ValidationException"}
+
+
+def _outcome(check: Any, request_: dict[str, Any]) -> tuple[str, str] | None:
+    try:
+        check(request_)
+    except DynamoError as err:
+        return (err.type, err.message)
+    return None
+
+
+# The generated fast path must answer exactly what the reference checker answers, for any input.
+@settings(max_examples=300, deadline=None)
+@given(
+    operation=st.sampled_from(sorted(DYNAMODB)),
+    request_=st.dictionaries(st.sampled_from(MEMBERS), JSON, max_size=6),
+)
+def test_fast_path_agrees_with_exact_checker(operation: str, request_: dict[str, Any]) -> None:
+    from dynaflow.engine import shape_check
+
+    exact = shape_check._compile_exact(DYNAMODB[operation])
+    assert _outcome(shape_check._DYNAMODB_CHECKS[operation], request_) == _outcome(exact, request_)
