@@ -168,7 +168,7 @@ def test_segment_must_be_below_total_segments(dynamodb, scan_table):
     # Why: segments are zero-based.
     assert_dynamo_error(lambda: dynamodb.scan(TableName=scan_table, Segment=4, TotalSegments=4), "ValidationException",
                         "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
-                        "Segment: 4 is out of bounds for TotalSegments: 4")
+                        "Segment: 4 is not less than TotalSegments: 4")
 
 
 @pytest.mark.parametrize(("request_", "constraint"), [
