@@ -18,7 +18,9 @@ gets, is:
 5. names, then values, defined but not used by any expression;
 6. the key condition against the key schema, and a Query filter against the key attributes.
 
-A request with none of these parameters takes a fast path that costs one set-disjointness test.
+A request with none of these parameters takes a fast path that costs one set-disjointness test; a
+request that repeats an earlier one exactly (same texts, names and values) is answered from the
+compiled-request cache (:mod:`.cache`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+
+import orjson
 
 from dynaflow.engine import errors, values
 from dynaflow.engine.expressions import legacy
@@ -46,7 +50,7 @@ from dynaflow.engine.expressions.ast import (
     ProjectionNode,
     UpdateNode,
 )
-from dynaflow.engine.expressions.cache import parsed
+from dynaflow.engine.expressions.cache import _compiled, compiled_put, parsed
 from dynaflow.engine.expressions.evaluate import Condition, Projection
 from dynaflow.engine.expressions.keycondition import KeyCondition, KeySchema, build_key_condition
 from dynaflow.engine.expressions.resolve import Problems, Resolver
@@ -74,31 +78,36 @@ class RequestExpressions:
 class _Spec:
     expressions: tuple[str, ...]
     legacy: tuple[str, ...]
+    legacy_keys: frozenset[str]
 
 
-_GET: Final = _Spec(("ProjectionExpression",), ("AttributesToGet",))
-_WRITE: Final = _Spec(("ConditionExpression",), ("Expected", "ConditionalOperator"))
-_TRANSACT_WRITE: Final = _Spec(("ConditionExpression",), ())
+def _spec(expressions: tuple[str, ...], legacy: tuple[str, ...]) -> _Spec:
+    return _Spec(expressions, legacy, frozenset(legacy))
+
+
+_GET: Final = _spec(("ProjectionExpression",), ("AttributesToGet",))
+_WRITE: Final = _spec(("ConditionExpression",), ("Expected", "ConditionalOperator"))
+_TRANSACT_WRITE: Final = _spec(("ConditionExpression",), ())
 _SPECS: Final = {
     "GetItem": _GET,
     "BatchGetItem": _GET,
-    "Get": _Spec(("ProjectionExpression",), ()),
+    "Get": _spec(("ProjectionExpression",), ()),
     "PutItem": _WRITE,
     "DeleteItem": _WRITE,
-    "UpdateItem": _Spec(
+    "UpdateItem": _spec(
         ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected", "ConditionalOperator")
     ),
-    "Query": _Spec(
+    "Query": _spec(
         ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
         ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"),
     ),
-    "Scan": _Spec(
+    "Scan": _spec(
         ("ProjectionExpression", "FilterExpression"), ("AttributesToGet", "ScanFilter", "ConditionalOperator")
     ),
     "Put": _TRANSACT_WRITE,
     "Delete": _TRANSACT_WRITE,
     "ConditionCheck": _TRANSACT_WRITE,
-    "Update": _Spec(("UpdateExpression", "ConditionExpression"), ()),
+    "Update": _spec(("UpdateExpression", "ConditionExpression"), ()),
 }
 _ALL_KEYS: Final = frozenset(
     {
@@ -151,6 +160,43 @@ def compile_expressions(
     spec = _SPECS.get(operation)
     if spec is None:
         raise ValueError(f"unknown operation {operation!r}")
+    key = _cache_key(request, operation, spec, key_schema)
+    if key is not None:
+        cached: RequestExpressions | None = _compiled.get(key)
+        if cached is not None:
+            return cached
+    result = _compile(request, operation, spec, key_schema)
+    if key is not None:
+        compiled_put(key, result)
+    return result
+
+
+def _cache_key(
+    request: Mapping[str, Any], operation: str, spec: _Spec, key_schema: KeySchema | None
+) -> tuple[Any, ...] | None:
+    """A hashable key of everything the compiled request depends on; None if not worth caching."""
+    if not spec.legacy_keys.isdisjoint(request):
+        return None
+    get = request.get
+    names = get("ExpressionAttributeNames")
+    raw_values = get("ExpressionAttributeValues")
+    try:
+        key = (
+            operation,
+            key_schema,
+            *map(get, spec.expressions),
+            tuple(names.items()) if names.__class__ is dict else names,
+            orjson.dumps(raw_values) if raw_values is not None else None,
+        )
+        hash(key)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return key
+
+
+def _compile(
+    request: Mapping[str, Any], operation: str, spec: _Spec, key_schema: KeySchema | None
+) -> RequestExpressions:
     texts = {k: request[k] for k in spec.expressions if request.get(k) is not None}
     names: Mapping[str, str] | None = request.get("ExpressionAttributeNames")
     raw_values: Mapping[str, Any] | None = request.get("ExpressionAttributeValues")
