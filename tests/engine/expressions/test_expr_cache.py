@@ -1,0 +1,27 @@
+"""Caching and limits: repeated requests reuse compiled objects; big expressions stay within the stack."""
+
+from __future__ import annotations
+
+from helpers_expr import compile_
+
+
+def test_identical_requests_share_one_compiled_result() -> None:
+    # The compiled-request cache is what keeps GetItem with a projection within budget.
+    request = {"ProjectionExpression": "a, #b", "ExpressionAttributeNames": {"#b": "b"}}
+    assert compile_("GetItem", **request) is compile_("GetItem", **request)
+
+
+def test_requests_with_different_values_compile_separately() -> None:
+    # The cache key includes the values, so a cached condition never answers for other values.
+    first = compile_("PutItem", ConditionExpression="a = :v", ExpressionAttributeValues={":v": {"S": "x"}})
+    second = compile_("PutItem", ConditionExpression="a = :v", ExpressionAttributeValues={":v": {"S": "y"}})
+    assert first.condition is not None and second.condition is not None
+    assert first.condition.evaluate({"a": {"S": "x"}}) and not second.condition.evaluate({"a": {"S": "x"}})
+
+
+def test_longest_and_chain_compiles_and_evaluates() -> None:
+    # A 4 KB chain of ANDs must not exhaust the recursion limit anywhere in the pipeline.
+    terms = 4096 // len("a = :v AND ")
+    expression = " AND ".join(["a = :v"] * terms)
+    result = compile_("Scan", FilterExpression=expression, ExpressionAttributeValues={":v": {"N": "1"}})
+    assert result.filter is not None and result.filter.evaluate({"a": {"N": "1"}})
