@@ -83,3 +83,16 @@ def test_segments_partition_the_key_space(total: int, data: st.DataObject) -> No
     owners = [s for s in range(total) if keys.segment_bounds(prefix, s, total)[0] <= key
               < keys.segment_bounds(prefix, s, total)[1]]
     assert len(owners) == 1
+
+
+@given(numbers)
+def test_encoding_matches_decimal_definition(text: str) -> None:
+    # Why: encode_number parses canonical text by hand; it must agree with the Decimal definition.
+    value = Decimal(text)
+    if not value:
+        assert keys.encode_number(text) == b"\x02"
+        return
+    digits = "".join(map(str, value.as_tuple().digits)).rstrip("0")
+    assert keys.encode_number(text)[2:-1].translate(bytes.maketrans(b"0123456789", b"9876543210")
+                                                     if value < 0 else bytes(range(256))) == digits.encode()
+    assert keys.encode_number(text)[1] == (value.adjusted() + 130 if value > 0 else 255 - (value.adjusted() + 130))

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
+
 from dynaflow.engine.core import OPERATIONS, Engine
 from dynaflow.engine.lmdb_env import Durability
 from dynaflow.engine.state import PYTHON_OUTPUT, WIRE_OUTPUT
@@ -90,25 +92,18 @@ def _timestamps(value: Any) -> Any:
     return value
 
 
-def _needs_conversion(request: Mapping[str, Any]) -> bool:
-    """Cheap pre-check: does any value in the request hold bytes or a non-JSON container?"""
-    stack: list[Any] = [request]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, (bytes, bytearray, memoryview, tuple, set, frozenset)):
-            return True
-    return False
-
-
 def _prepare(request: Mapping[str, Any]) -> dict[str, Any]:
-    if _needs_conversion(request):
+    """Wire form of a boto3-shaped request.
+
+    orjson refuses ``bytes`` and sets, so a successful (sub-microsecond) serialization proves the
+    request holds only JSON values and can be used as it is; otherwise it is converted.
+    """
+    try:
+        orjson.dumps(request)
+    except TypeError:
         converted: dict[str, Any] = to_wire(dict(request))
         return converted
-    return dict(request)
+    return request if type(request) is dict else dict(request)
 
 
 def _finish(operation: str, response: dict[str, Any]) -> dict[str, Any]:

@@ -49,17 +49,18 @@ class Table:
     #: write transaction: secondary-index maintenance and stream records (see ``changes.py``).
     observers: tuple[Callable[[Any, Any], None], ...] = field(default=(), compare=False)
 
+    #: Derived in ``__post_init__``: the LMDB key prefix of the table and its key attribute names.
+    prefix: bytes = field(init=False, compare=False)
+    key_names: tuple[str, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefix", keys.table_prefix(self.table_id))
+        names = (self.hash_key[0],) if self.range_key is None else (self.hash_key[0], self.range_key[0])
+        object.__setattr__(self, "key_names", names)
+
     @property
     def observed(self) -> bool:
         return bool(self.observers)
-
-    @property
-    def prefix(self) -> bytes:
-        return keys.table_prefix(self.table_id)
-
-    @property
-    def key_names(self) -> tuple[str, ...]:
-        return (self.hash_key[0],) if self.range_key is None else (self.hash_key[0], self.range_key[0])
 
     @property
     def schema(self) -> tuple[KeyAttr, KeyAttr | None]:
@@ -67,14 +68,37 @@ class Table:
 
     # ------------------------------------------------------------ keys
 
+    def _fast_key(self, item: Item) -> bytes | None:
+        """The common case without a single check failing: S or N keys of legal size; else None.
+
+        Values are already validated (one type each, numbers canonical), so only the key types and
+        sizes remain to check; anything unusual falls back to the checked path for its message.
+        """
+        hash_name, hash_type = self.hash_key
+        part = _fast_encode(item.get(hash_name), hash_type, MAX_PARTITION_KEY_SIZE)
+        if part is None:
+            return None
+        key = self.prefix + keys.partition_hash(part) + part
+        if self.range_key is None:
+            return key
+        sort = _fast_encode(item.get(self.range_key[0]), self.range_key[1], MAX_SORT_KEY_SIZE)
+        return None if sort is None else key + sort
+
     def key_from_item(self, item: Item) -> bytes:
         """LMDB key of a full item (PutItem), with DynamoDB's checks on key attributes."""
+        fast = self._fast_key(item)
+        if fast is not None:
+            return fast
         pk = self._key_attr(item, self.hash_key, missing="item")
         sk = self._key_attr(item, self.range_key, missing="item") if self.range_key else None
         return keys.item_key(self.prefix, pk, sk)
 
     def key_from_key(self, key: Item) -> bytes:
         """LMDB key of a ``Key`` parameter (GetItem, DeleteItem, UpdateItem...)."""
+        if len(key) == len(self.key_names):
+            fast = self._fast_key(key)
+            if fast is not None:
+                return fast
         if len(key) != len(self.key_names) or any(n not in key for n in self.key_names):
             raise errors.validation("The provided key element does not match the schema")
         pk = self._key_attr(key, self.hash_key, missing="key")
@@ -113,6 +137,22 @@ class Table:
                 "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
             )
         return av
+
+
+def _fast_encode(av: AttributeValue | None, type_: str, limit: int) -> bytes | None:
+    if av is None:
+        return None
+    value = av.get(type_)
+    if value.__class__ is not str or not value:
+        return None
+    if type_ == "S":
+        raw: bytes = value.encode()
+        if len(raw) > limit:
+            return None
+        return (keys.escape(raw) if b"\x00" in raw else raw) + b"\x00\x00"
+    if type_ == "N":
+        return keys.encode_number(value)
+    return None
 
 
 def table_from_description(description: dict[str, Any]) -> Table:

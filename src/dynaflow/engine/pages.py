@@ -54,7 +54,8 @@ def resolve_select(request: dict[str, Any], compiled: RequestExpressions, *, ind
             "SPECIFIC_ATTRIBUTES"
         )
     if select in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "COUNT") and has_projection:
-        raise errors.validation(f"Cannot specify the {what} when choosing to get {select}")
+        wanted = "only the Count" if select == "COUNT" else select
+        raise errors.validation(f"Cannot specify the {what} when choosing to get {wanted}")
     if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
         raise errors.validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
     return select == "COUNT"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from decimal import (
     Clamped,
     Context,
@@ -107,7 +108,27 @@ def format_number(value: Decimal) -> str:
     return text
 
 
+_CANONICAL: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
+
+
 def normalize_number(text: object) -> str:
+    """DynamoDB's canonical text of a number, validating it.
+
+    Most numbers arrive already canonical (``"42"``, ``"-1.5"``); those are recognised by a regular
+    expression and range-checked by their length, skipping the ~2 µs Decimal round trip.
+    """
+    if isinstance(text, str) and _CANONICAL.fullmatch(text) and text != "-0":
+        body = text[1:] if text[0] == "-" else text
+        whole, _, fraction = body.partition(".")
+        if whole != "0":
+            if len(whole) <= MAX_EXPONENT + 1 and len((whole + fraction).strip("0")) <= MAX_DIGITS:
+                return text
+        elif body == "0":
+            return text
+        else:
+            significant = fraction.lstrip("0")
+            if len(fraction) - len(significant) < -MIN_EXPONENT and len(significant) <= MAX_DIGITS:
+                return text
     return format_number(parse_number(text))
 
 

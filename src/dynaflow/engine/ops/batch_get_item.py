@@ -11,32 +11,41 @@ from dynaflow.engine.state import EngineState, Output
 from dynaflow.engine.values import validate_item
 
 MAX_KEYS = 100
+#: DynamoDB returns at most 16 MB per call; keys past that are handed back as UnprocessedKeys.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
     request_items: dict[str, dict[str, Any]] = request.get("RequestItems") or {}
     if sum(len(block.get("Keys") or ()) for block in request_items.values()) > MAX_KEYS:
         raise errors.validation("Too many items requested for the BatchGetItem call")
-    plan: list[tuple[Table, Projection | None, list[bytes], bool]] = []
+    plan: list[tuple[Table, Projection | None, list[tuple[bytes, dict[str, Any]]], bool, dict[str, Any]]] = []
     for table_name, block in request_items.items():
         projection = compile_expressions(block, operation="BatchGetItem").projection
         table = state.catalog.get(table_name)
-        lmdb_keys = [table.key_from_key(validate_item(key)) for key in block.get("Keys") or ()]
-        if len(set(lmdb_keys)) != len(lmdb_keys):
+        lmdb_keys = [(table.key_from_key(validate_item(key)), key) for key in block.get("Keys") or ()]
+        if len({k for k, _ in lmdb_keys}) != len(lmdb_keys):
             raise errors.validation("Provided list of item keys contains duplicates")
-        plan.append((table, projection, lmdb_keys, bool(block.get("ConsistentRead"))))
+        plan.append((table, projection, lmdb_keys, bool(block.get("ConsistentRead")), block))
     responses: dict[str, list[Any]] = {}
+    unprocessed: dict[str, dict[str, Any]] = {}
     used: list[dict[str, Any]] = []
+    total = 0
     env = state.env
     with env.env.begin(db=env.items) as txn:
-        for table, projection, lmdb_keys, consistent in plan:
+        for table, projection, lmdb_keys, consistent, block in plan:
             found = responses.setdefault(table.name, [])
             units = 0.0
-            for key in lmdb_keys:
+            for key, original in lmdb_keys:
+                if total > MAX_RESPONSE_BYTES:
+                    left = unprocessed.setdefault(table.name, {**block, "Keys": []})
+                    left["Keys"].append(out.item(original))
+                    continue
                 record = txn.get(key)
                 units += capacity.read_units(records.item_size(record) if record else 0, consistent=consistent)
                 if record is None:
                     continue
+                total += records.item_size(record)
                 if projection is None:
                     found.append(out.stored(record))
                 else:
@@ -44,7 +53,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
             entry = capacity.consumed(request, table.name, units)
             if entry is not None:
                 used.append(entry)
-    response: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": {}}
+    response: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
     if used:
         response["ConsumedCapacity"] = used
     return response
