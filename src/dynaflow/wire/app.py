@@ -1,0 +1,169 @@
+"""Request dispatch: one HTTP request in, one DynamoDB answer out. No business logic.
+
+The app checks a request in the order described in :mod:`.protocol` (CORS, health, protocol,
+body, JSON, target, authentication, authorization), then hands the decoded body to
+``client.call_wire(operation, body)`` - the same client interface the rest of the platform uses,
+never the engine - and serializes what comes back (``orjson.Fragment`` item bytes included) with
+the protocol's headers. A rejected request never reaches the client, so it cannot change data.
+
+Every failure is a :class:`DynamoError` rendered by :mod:`.errors`; anything else is a bug,
+answered ``InternalServerError``, logged with its traceback and counted in :class:`WireStats`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from dynaflow.engine import errors
+from dynaflow.engine.errors import DynamoError
+from dynaflow.wire import protocol
+from dynaflow.wire.accesslog import AccessLog
+from dynaflow.wire.authorize import Authorizer, key_schema_from_description
+from dynaflow.wire.errors import as_dynamo_error, render
+from dynaflow.wire.http import HttpRequest, HttpResponse
+from dynaflow.wire.sigv4 import Identity, SigV4Verifier
+
+log = logging.getLogger("dynaflow.wire")
+
+HEALTH_BODY = b"healthy: dynaflow"
+_CORS_EXPOSE = b"x-amzn-RequestId,x-amzn-ErrorType,x-amz-crc32,Date"
+_SCHEMA_CHANGES = frozenset({"CreateTable", "DeleteTable", "UpdateTable"})
+
+
+class WireClient(Protocol):
+    """What the server needs from the engine's client: wire-form calls and a close."""
+
+    async def call_wire(self, operation: str, request: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class WireStats:
+    """Counters the server keeps (exported by the ops layer)."""
+
+    requests: int = 0
+    client_errors: int = 0
+    system_errors: int = 0
+    by_error: dict[str, int] = field(default_factory=dict)
+
+
+class WireApp:
+    """The DynamoDB JSON protocol handler: ``await app(request) -> response``."""
+
+    def __init__(
+        self,
+        client: WireClient,
+        *,
+        verifier: SigV4Verifier | None = None,
+        account_id: str = "000000000000",
+        access_log: AccessLog | None = None,
+        max_body: int = protocol.MAX_REQUEST_BYTES,
+    ) -> None:
+        self.client = client
+        self.verifier = verifier if verifier is not None else SigV4Verifier(None, account_id=account_id)
+        self.authorizer = Authorizer(self._describe, account_id=account_id)
+        self.access_log = access_log
+        self.max_body = max_body
+        self.stats = WireStats()
+
+    async def _describe(self, table: str) -> dict[str, str]:
+        return key_schema_from_description(await self.client.call_wire("DescribeTable", {"TableName": table}))
+
+    async def __call__(self, request: HttpRequest) -> HttpResponse:
+        self.stats.requests += 1
+        request_id = protocol.new_request_id()
+        headers = request.headers
+        response_headers: list[tuple[bytes, bytes]] = [(b"x-amzn-RequestId", request_id.encode())]
+        if b"origin" in headers:
+            response_headers += (
+                (b"Access-Control-Allow-Origin", b"*"),
+                (b"Access-Control-Expose-Headers", _CORS_EXPOSE),
+            )
+        method = request.method
+        if method == b"OPTIONS":
+            return self._preflight(request, response_headers, request_id)
+        if method in (b"GET", b"HEAD"):
+            response_headers.append((b"Content-Type", b"text/plain"))
+            return self._finish(request, HttpResponse(200, response_headers, HEALTH_BODY), request_id, None,
+                                None, None)
+
+        media = protocol.media_type(headers.get(b"content-type"))
+        if method != b"POST" or (request.body and media not in protocol.JSON_MEDIA_TYPES):
+            response_headers.append((b"x-amz-crc32", protocol.crc32(protocol.NOT_JSON_PROTOCOL_BODY)))
+            response = HttpResponse(404, response_headers, protocol.NOT_JSON_PROTOCOL_BODY)
+            return self._finish(request, response, request_id, None, None, "UnknownOperationException")
+        content_type = media if media in protocol.JSON_MEDIA_TYPES else protocol.DEFAULT_MEDIA_TYPE
+        response_headers.append((b"Content-Type", content_type))
+
+        operation: str | None = None
+        identity: Identity | None = None
+        try:
+            try:
+                body = protocol.decode_body(request.body, headers.get(b"content-encoding"), limit=self.max_body)
+            except protocol.RequestTooLarge:
+                return self._finish(request, HttpResponse(413, response_headers), request_id, None, None,
+                                    "RequestEntityTooLarge")
+            data = protocol.parse_json(body) if body else None
+            _, operation = protocol.parse_target(headers.get(b"x-amz-target"))
+            identity = self.verifier.verify(method, request.url, headers, request.body)
+            if data is None:
+                raise errors.serialization("")
+            if identity.policy is not None:
+                await self.authorizer.authorize(identity, operation, data)
+            result = await self.client.call_wire(operation, data)
+            if operation in _SCHEMA_CHANGES and isinstance(data.get("TableName"), str):
+                self.authorizer.forget(data["TableName"])
+            payload = protocol.dump_json(result)
+            status = 200
+            error_type = None
+        except Exception as exc:
+            err, system = as_dynamo_error(exc)
+            if system:
+                self.stats.system_errors += 1
+                if not isinstance(exc, DynamoError):
+                    log.exception("internal error answering %s (request %s)", operation, request_id)
+            else:
+                self.stats.client_errors += 1
+            self.stats.by_error[err.type] = self.stats.by_error.get(err.type, 0) + 1
+            status, payload = render(err)
+            error_type = err.type
+        if len(payload) >= protocol.MIN_GZIP_BYTES and protocol.accepts_gzip(headers.get(b"accept-encoding")):
+            payload = protocol.compress(payload)
+            response_headers.append((b"Content-Encoding", b"gzip"))
+        response_headers.append((b"x-amz-crc32", protocol.crc32(payload)))
+        return self._finish(
+            request, HttpResponse(status, response_headers, payload), request_id,
+            identity.access_key_id if identity else None, operation, error_type,
+        )
+
+    def _preflight(
+        self, request: HttpRequest, headers: list[tuple[bytes, bytes]], request_id: str
+    ) -> HttpResponse:
+        requested_headers = request.headers.get(b"access-control-request-headers")
+        requested_method = request.headers.get(b"access-control-request-method")
+        if b"origin" not in request.headers:
+            headers.append((b"Access-Control-Allow-Origin", b"*"))
+        headers.append((b"Access-Control-Allow-Methods", requested_method or b"POST, GET, OPTIONS"))
+        if requested_headers:
+            headers.append((b"Access-Control-Allow-Headers", requested_headers))
+        headers.append((b"Access-Control-Max-Age", b"172800"))
+        return self._finish(request, HttpResponse(200, headers), request_id, None, None, None)
+
+    def _finish(
+        self,
+        request: HttpRequest,
+        response: HttpResponse,
+        request_id: str,
+        key: str | None,
+        operation: str | None,
+        error: str | None,
+    ) -> HttpResponse:
+        if self.access_log is not None:
+            self.access_log.record(
+                request_id=request_id, client=request.client, key=key, op=operation, status=response.status,
+                error=error, bytes_in=len(request.body), bytes_out=len(response.body), started=request.started,
+            )
+        return response

@@ -1,0 +1,152 @@
+"""The DynamoDB JSON protocol's framing, independent of the HTTP server.
+
+What a request must look like before it reaches an operation, in the order the checks run (the
+order DynamoDB answers in, so a request with several faults gets DynamoDB's error):
+
+1. ``OPTIONS`` is a CORS preflight; ``GET``/``HEAD`` is the health check.
+2. Anything but ``POST``, or a non-empty body with a content type other than
+   ``application/x-amz-json-1.0``/``1.1`` (or ``application/json``) -> 404 ``<UnknownOperationException/>``.
+3. ``Content-Encoding: gzip``/``deflate`` bodies are inflated, never past :data:`MAX_REQUEST_BYTES`.
+4. The body must be a JSON object -> otherwise ``SerializationException``.
+5. ``X-Amz-Target`` must name a known service version and an operation -> ``UnknownOperationException``.
+6. Authentication (:mod:`.sigv4`), then authorization (:mod:`.policy`).
+7. An empty body -> ``SerializationException``; then the operation itself validates its input.
+
+Size limit: DynamoDB's largest request is a 16 MB ``BatchWriteItem``; a body (raw or inflated)
+over 16 MiB gets ``413``. Responses carry ``x-amzn-RequestId`` (52 characters from ``A-Z2-7``,
+like DynamoDB's) and ``x-amz-crc32``, the CRC32 of the body bytes as sent, compressed or not (what
+the AWS SDKs check). Responses are gzip-compressed when the client accepts it and the body is at
+least :data:`MIN_GZIP_BYTES` long; smaller bodies cost more to compress than to send.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import zlib
+from typing import Any, Final
+
+import orjson
+
+from dynaflow.engine import errors
+
+MAX_REQUEST_BYTES: Final = 16 * 1024 * 1024
+MIN_GZIP_BYTES: Final = 1024
+
+DYNAMODB_SERVICE: Final = "DynamoDB_20120810"
+STREAMS_SERVICE: Final = "DynamoDBStreams_20120810"
+STREAMS_OPERATIONS: Final = frozenset({"ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"})
+
+#: Media types accepted on requests; the response echoes the request's.
+JSON_MEDIA_TYPES: Final = frozenset(
+    {b"application/x-amz-json-1.0", b"application/x-amz-json-1.1", b"application/json"}
+)
+DEFAULT_MEDIA_TYPE: Final = b"application/x-amz-json-1.0"
+
+#: DynamoDB's answer to a request that is not for the JSON protocol at all.
+NOT_JSON_PROTOCOL_BODY: Final = b"<UnknownOperationException/>\n"
+
+_OPERATION = re.compile(r"[A-Za-z]{1,64}")
+
+
+class RequestTooLarge(Exception):
+    """The request body, raw or inflated, is over :data:`MAX_REQUEST_BYTES`."""
+
+
+def media_type(content_type: bytes | None) -> bytes | None:
+    """The bare, lower-case media type of a ``Content-Type`` value (parameters dropped)."""
+    if not content_type:
+        return None
+    return content_type.split(b";", 1)[0].strip().lower()
+
+
+def parse_target(target: bytes | None) -> tuple[str, str]:
+    """``(service, operation)`` from ``X-Amz-Target``, or ``UnknownOperationException``.
+
+    Streams operations exist only under the streams service and vice versa, as in DynamoDB;
+    whether the operation is implemented is the engine's answer.
+    """
+    if target:
+        service, dot, operation = target.decode("latin-1").partition(".")
+        if dot and _OPERATION.fullmatch(operation):
+            if service == DYNAMODB_SERVICE and operation not in STREAMS_OPERATIONS:
+                return service, operation
+            if service == STREAMS_SERVICE and operation in STREAMS_OPERATIONS:
+                return service, operation
+    raise errors.unknown_operation()
+
+
+def decode_body(raw: bytes, content_encoding: bytes | None, *, limit: int = MAX_REQUEST_BYTES) -> bytes:
+    """The request body with its ``Content-Encoding`` removed, never inflated past ``limit``."""
+    if not content_encoding:
+        return raw
+    encoding = content_encoding.strip().lower()
+    if encoding in (b"identity", b""):
+        return raw
+    if encoding in (b"gzip", b"x-gzip"):
+        wbits = 16 + zlib.MAX_WBITS
+    elif encoding == b"deflate":
+        wbits = zlib.MAX_WBITS
+    else:
+        raise errors.serialization(f"Unsupported Content-Encoding: {encoding.decode('latin-1')}")
+    inflater = zlib.decompressobj(wbits)
+    try:
+        body = inflater.decompress(raw, limit + 1)
+    except zlib.error:
+        raise errors.serialization("The request body could not be decompressed") from None
+    if len(body) > limit:
+        raise RequestTooLarge
+    if not inflater.eof:
+        raise errors.serialization("The request body could not be decompressed")
+    return body
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, or ``SerializationException`` as DynamoDB words it."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise errors.serialization("") from None
+    if isinstance(data, dict):
+        return data
+    if isinstance(data, list):
+        raise errors.serialization("Start of list found where not expected")
+    raise errors.serialization("Expected null")
+
+
+def dump_json(value: Any) -> bytes:
+    """Serialize a response (which may hold ``orjson.Fragment`` item bytes)."""
+    return orjson.dumps(value)
+
+
+def crc32(body: bytes) -> bytes:
+    """The ``x-amz-crc32`` header value: unsigned CRC32 in decimal."""
+    return str(zlib.crc32(body)).encode()
+
+
+def new_request_id() -> str:
+    """A 52-character request id from ``A-Z2-7``, unique with overwhelming probability."""
+    return base64.b32encode(os.urandom(32))[:52].decode()
+
+
+def accepts_gzip(accept_encoding: bytes | None) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` does not)."""
+    if not accept_encoding or b"gzip" not in accept_encoding.lower():
+        return False
+    for part in accept_encoding.lower().split(b","):
+        name, _, params = part.partition(b";")
+        if name.strip() in (b"gzip", b"x-gzip"):
+            params = params.replace(b" ", b"")
+            if params.startswith(b"q="):
+                try:
+                    return float(params[2:]) > 0
+                except ValueError:
+                    return False
+            return True
+    return False
+
+
+def compress(body: bytes) -> bytes:
+    """gzip ``body`` at a level that favors CPU over ratio (level 1 is ~5x cheaper than 9)."""
+    return zlib.compress(body, 1, wbits=16 + zlib.MAX_WBITS)
