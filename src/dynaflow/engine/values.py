@@ -64,15 +64,18 @@ _SET_NAMES: Final = {"SS": "string", "NS": "number", "BS": "binary"}
 # ---------------------------------------------------------------- numbers
 
 
+#: What DynamoDB (Java's BigDecimal) parses: no spaces, underscores, NaN, Infinity or hex.
+_NUMBER_SYNTAX: Final = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def parse_number(text: object) -> Decimal:
     """Parse and range-check a DynamoDB number, raising DynamoDB's validation errors."""
     if not isinstance(text, str):
         raise errors.serialization("NUMBER_VALUE cannot be converted to String")
-    stripped = text.strip()
     try:
-        if not stripped or stripped.lower().lstrip("+-") in ("inf", "infinity", "nan", "snan"):
+        if not _NUMBER_SYNTAX.fullmatch(text):
             raise InvalidOperation
-        value = _PARSE_CONTEXT.create_decimal(stripped)
+        value = _PARSE_CONTEXT.create_decimal(text)
     except InvalidOperation:
         raise errors.validation(f"The parameter cannot be converted to a numeric value: {text}") from None
     return check_number(value)
