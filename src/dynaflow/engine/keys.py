@@ -36,11 +36,25 @@ bounds to -130..125, so ``e + 130`` fits one byte. Worked example, -99.1 (digits
 A longer negative mantissa with the same leading digits is more negative (-99.12 < -99.1), and the
 0xFF terminator sorts after every complemented digit, so -99.1 correctly follows -99.12.
 
+**Long keys.** LMDB keys are at most 511 bytes, DynamoDB's up to 2048 (partition) + 1024 (sort)
+bytes. Two rules keep every key within LMDB's limit while preserving order where it matters:
+
+* a partition encoding longer than ``LONG_PARTITION`` bytes is replaced by a digest form,
+  ``escape(FF FF | SHA-256(enc)[:20]) | 00 00`` — partitions are only ever compared for equality,
+  and the digest form is itself a valid prefix-free encoding;
+* a whole key longer than ``MAX_EXACT`` bytes is cut to its first ``MAX_EXACT`` bytes followed by
+  an 8-byte BLAKE2b digest of the full key (:func:`bounded`). Because the encodings are
+  prefix-free, an exact key never equals the cut part of a long one, so exact keys and long keys
+  still order correctly against each other; only long keys whose first ``MAX_EXACT`` bytes are
+  equal order among themselves by digest (``docs/compatibility.md``). Range bounds that were cut
+  are widened and the page filters items by their real sort key (``ops/query.py``).
+
 These byte layouts are on disk: never change or reuse them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
 from typing import Final
@@ -53,6 +67,12 @@ _POS: Final = 0x03
 _EXP_BIAS: Final = 130
 _TABLE_ID: Final = struct.Struct(">I")
 _COMPLEMENT: Final = bytes.maketrans(b"0123456789", b"9876543210")
+#: LMDB's compile-time key limit (py-lmdb's wheels use LMDB's default).
+LMDB_MAX_KEY: Final = 511
+#: Keys up to this length are stored exactly; longer ones are cut here and get a digest suffix.
+MAX_EXACT: Final = LMDB_MAX_KEY - 8
+#: Partition encodings longer than this are stored in digest form.
+LONG_PARTITION: Final = 128
 
 
 def table_prefix(table_id: int) -> bytes:
@@ -109,15 +129,28 @@ def partition_hash(encoded_partition: bytes) -> bytes:
     return (mixed ^ (mixed >> 16)).to_bytes(4, "big")
 
 
+def partition_part(enc: bytes) -> bytes:
+    """hash | partition encoding, the latter in digest form when long (see module docstring)."""
+    if len(enc) > LONG_PARTITION:
+        enc = escape(b"\xff\xff" + hashlib.sha256(enc).digest()[:20]) + b"\x00\x00"
+    return partition_hash(enc) + enc
+
+
 def partition_prefix(table: bytes, partition: AttributeValue) -> bytes:
     """Every key of one partition starts with these bytes."""
-    enc = encode_value(partition)
-    return table + partition_hash(enc) + enc
+    return table + partition_part(encode_value(partition))
+
+
+def bounded(key: bytes) -> bytes:
+    """The LMDB key for a composed key: itself, or cut with a digest suffix when too long."""
+    if len(key) <= MAX_EXACT:
+        return key
+    return key[:MAX_EXACT] + hashlib.blake2b(key, digest_size=8).digest()
 
 
 def item_key(table: bytes, partition: AttributeValue, sort: AttributeValue | None) -> bytes:
     prefix = partition_prefix(table, partition)
-    return prefix if sort is None else prefix + encode_value(sort)
+    return prefix if sort is None else bounded(prefix + encode_value(sort))
 
 
 def segment_bounds(table: bytes, segment: int, total: int) -> tuple[bytes, bytes]:

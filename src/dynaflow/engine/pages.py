@@ -16,7 +16,7 @@ Read capacity is the total size read, rounded up to 4 KB once per page.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -40,6 +40,9 @@ class PageSpec:
     projection: Projection | None
     count_only: bool
     consistent: bool
+    #: For ranges widened around a cut key (``keys.bounded``): drops items outside the real range,
+    #: which DynamoDB would not have read at all, so they count neither as scanned nor read.
+    key_filter: Callable[[Item], bool] | None = None
 
 
 def resolve_select(request: dict[str, Any], compiled: RequestExpressions, *, index: str | None) -> bool:
@@ -105,6 +108,8 @@ def read_page(state: EngineState, table: Table, spec: PageSpec, request: dict[st
     env = state.env
     with env.env.begin(db=env.items) as txn:
         for _, record in _walk(txn, env.items, spec.low, spec.high, spec.forward):
+            if spec.key_filter is not None and not spec.key_filter(records.decode_item(record)):
+                continue
             scanned += 1
             size += records.item_size(record)
             item: Item | None = None

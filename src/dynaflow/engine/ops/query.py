@@ -10,29 +10,40 @@ from dynaflow.engine.pages import PageSpec, positive_limit, read_page, resolve_s
 from dynaflow.engine.state import EngineState, Output
 
 
-def key_range(prefix: bytes, cond: KeyCondition) -> tuple[bytes, bytes]:
-    """``[low, high)`` of the LMDB keys matching a key condition (see ``keys.py``)."""
+def key_range(prefix: bytes, cond: KeyCondition) -> tuple[bytes, bytes, bool]:
+    """``[low, high)`` of the LMDB keys matching a key condition (see ``keys.py``), and whether the
+    range is exact. A bound too long for an exact LMDB key is widened to its cut prefix; the range
+    then also holds non-matching items, which the page filters out by their real sort key."""
     part = keys.partition_prefix(prefix, cond.hash_value)
     end = keys.next_prefix(part)
     op, values = cond.range_op, cond.range_values
     if op is None:
-        return part, end
+        return part, end, True
+    cut = keys.MAX_EXACT
     if op == "BEGINS_WITH":
         start = part + keys.prefix_of(values[0])
-        return start, keys.next_prefix(start)
+        if len(start) > cut:
+            return start[:cut], keys.next_prefix(start[:cut]), False
+        return start, keys.next_prefix(start), True
     enc = part + keys.encode_value(values[0])
     if op == "EQ":
-        return enc, enc + b"\x00"
+        exact = keys.bounded(enc)
+        return exact, exact + b"\x00", True
+    if len(enc) > cut or (op == "BETWEEN" and len(part + keys.encode_value(values[1])) > cut):
+        low = part if op in ("LT", "LE") else enc[:cut]
+        high = end if op in ("GT", "GE") else keys.next_prefix(
+            (part + keys.encode_value(values[1]) if op == "BETWEEN" else enc)[:cut])
+        return low, high, False
     if op == "LT":
-        return part, enc
+        return part, enc, True
     if op == "LE":
-        return part, enc + b"\x00"
+        return part, enc + b"\x00", True
     if op == "GT":
-        return enc + b"\x00", end
+        return enc + b"\x00", end, True
     if op == "GE":
-        return enc, end
+        return enc, end, True
     assert op == "BETWEEN"
-    return enc, part + keys.encode_value(values[1]) + b"\x00"
+    return enc, part + keys.encode_value(values[1]) + b"\x00", True
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
@@ -47,7 +58,8 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
         )
     count_only = resolve_select(request, compiled, index=index)
-    low, high = key_range(table.prefix, compiled.key_condition)
+    cond = compiled.key_condition
+    low, high, exact = key_range(table.prefix, cond)
     forward = request.get("ScanIndexForward", True) is not False
     esk = start_key(table, request)
     if esk is not None:
@@ -65,5 +77,6 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
         low=low, high=high, forward=forward, limit=positive_limit(request),
         filter=compiled.filter, projection=compiled.projection, count_only=count_only,
         consistent=bool(request.get("ConsistentRead")),
+        key_filter=None if exact else (lambda item: cond.range_matches(item.get(cond.range_name or ""))),
     )
     return read_page(state, table, spec, request, out)
