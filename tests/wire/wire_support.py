@@ -119,14 +119,15 @@ def start_server(client: Any, tmp: Path, **overrides: Any) -> RunningServer:
     return RunningServer(url, "127.0.0.1", port, box["loop"], box["stop"], thread, lines)
 
 
-def boto3_client(url: str, key: str = "AKIDEXAMPLE", secret: str = "secret", **kw: Any) -> Any:
+def boto3_client(url: str, key: str = "AKIDEXAMPLE", secret: str = "secret", *, verify: Any = None,
+                 **kw: Any) -> Any:
     """A low-level boto3 DynamoDB client with validation and retries off."""
     import boto3
     from botocore.config import Config
 
     config = Config(parameter_validation=False, retries={"max_attempts": 0}, connect_timeout=5, read_timeout=30)
     return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1",
-                                 **kw).client("dynamodb", endpoint_url=url, config=config, verify=False)
+                                 **kw).client("dynamodb", endpoint_url=url, config=config, verify=verify)
 
 
 def raw_exchange(port: int, data: bytes, *, timeout: float = 10.0, until_close: bool = False) -> bytes:
