@@ -62,3 +62,29 @@ def test_item_size_follows_the_documented_rules() -> None:
             "m": {"M": {"k": {"S": "v"}}}}
     # name(4)+3 ; n(1)+ (5 digits -> 3)+1 ; l(1)+3+(1+1)+(1+1) ; m(1)+3+(1+1+1)
     assert values.item_size(item) == 7 + 5 + 8 + 7
+
+
+item_values = st.recursive(
+    st.one_of(
+        st.builds(lambda s: {"S": s}, st.text()),
+        st.builds(lambda d: {"N": str(d)}, st.decimals(allow_nan=False, allow_infinity=False, places=3,
+                                                      min_value=-10**9, max_value=10**9)),
+        st.builds(lambda b: {"BOOL": b}, st.booleans()),
+        st.just({"NULL": True}),
+        st.builds(lambda xs: {"SS": sorted(set(xs))}, st.lists(st.text(), min_size=1)),
+    ),
+    lambda children: st.one_of(
+        st.builds(lambda xs: {"L": xs}, st.lists(children, max_size=4)),
+        st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=5), children, max_size=4)),
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=8), item_values, max_size=8))
+def test_single_walk_validation_agrees_with_the_reference(item: dict[str, dict[str, object]]) -> None:
+    # Why: PutItem validates and sizes items in one inlined walk; it must match the plain definitions.
+    expected = {name: values.validate_value(av) for name, av in item.items()}
+    got, size = values.validate_item_sized(item)
+    assert got == expected
+    assert size == values.item_size(expected)

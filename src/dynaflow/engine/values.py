@@ -259,9 +259,49 @@ def validate_value(av: object) -> AttributeValue:
 
 def validate_item(item: object) -> Item:
     """Validate every attribute of an item; return it with numbers normalized."""
+    return validate_item_sized(item)[0]
+
+
+def validate_item_sized(item: object) -> tuple[Item, int]:
+    """Validate an item and compute its DynamoDB size in one walk.
+
+    Top-level S and N attributes, the bulk of most items, are handled inline; everything else
+    goes through :func:`validate_value` and :func:`value_size`. The input dict is returned as it is
+    when nothing needed normalizing, so a valid item is never copied.
+    """
     if not isinstance(item, dict):
         raise errors.serialization("Unexpected value type in payload")
-    return {name: validate_value(av) for name, av in item.items()}
+    size = 0
+    out: Item | None = None
+    for name, av in item.items():
+        size += len(name) if name.isascii() else len(name.encode("utf-8"))
+        if av.__class__ is dict and len(av) == 1:
+            text = av.get("S")
+            if text.__class__ is str:
+                size += len(text) if text.isascii() else len(text.encode("utf-8"))
+                if out is not None:
+                    out[name] = av
+                continue
+            text = av.get("N")
+            if text.__class__ is str:
+                canonical = normalize_number(text)
+                size += _number_size(canonical)
+                if canonical != text:
+                    if out is None:
+                        out = dict(item)
+                    out[name] = {"N": canonical}
+                elif out is not None:
+                    out[name] = av
+                continue
+        checked = validate_value(av)
+        size += value_size(checked)
+        if checked is not av and checked != av:
+            if out is None:
+                out = dict(item)
+            out[name] = checked
+        elif out is not None:
+            out[name] = av
+    return (item if out is None else out), size
 
 
 # ---------------------------------------------------------------- sizes

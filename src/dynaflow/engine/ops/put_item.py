@@ -7,7 +7,7 @@ from typing import Any
 from dynaflow.engine import errors
 from dynaflow.engine.rmw import RmwOperation, compile_for
 from dynaflow.engine.state import Deferred, EngineState, Output
-from dynaflow.engine.values import MAX_ITEM_SIZE, Item, item_size, validate_item
+from dynaflow.engine.values import MAX_ITEM_SIZE, Item, validate_item_sized
 
 
 class PutItem(RmwOperation):
@@ -15,11 +15,10 @@ class PutItem(RmwOperation):
 
     def __init__(self, state: EngineState, request: dict[str, Any], out: Output) -> None:
         super().__init__(state, request, out)
-        self.item = validate_item(request.get("Item"))
+        self.item, self.size = validate_item_sized(request.get("Item"))
         self.condition = compile_for(request, "PutItem").condition
         self.table = state.catalog.get(request["TableName"])
         self.key = self.table.key_from_item(self.item)
-        self.size = item_size(self.item)
         if self.size > MAX_ITEM_SIZE:
             raise errors.validation("Item size has exceeded the maximum allowed size")
 
