@@ -7,9 +7,12 @@ once it is durable. Throughput then scales with concurrency instead of being cap
 per write.
 
 Who commits (leader/follower): a blocking caller that finds no commit in progress becomes the
-*leader*: it drains ``pending`` (its own job included), commits, wakes the others, and stays
-leader only until its own job is acknowledged. Async callers cannot block, so a background thread
-leads for them. A lone caller thus commits in its own thread with no hand-off at all.
+*leader*: it drains ``pending`` (its own job included) and commits. Every other blocking caller
+sleeps on its own job's lock, which the leader releases once that job is durable, so a commit
+wakes exactly the callers it acknowledged (no thundering herd on a shared condition). After its
+own group the leader hands leadership to the oldest waiting blocking caller, or, if only async
+jobs wait, to the background thread that leads for them. A lone caller thus commits in its own
+thread with no hand-off at all, and no caller leads for longer than one group of its own.
 
 Job contract: a job is ``fn(ctx) -> result``. It may raise :class:`DynamoError` only *before* it
 writes anything (validation and conditions first, then writes: see ``rmw.py``), so one failed job
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -57,14 +61,18 @@ class WriteContext:
 
 
 class Job(Generic[T]):
-    __slots__ = ("done", "error", "fn", "notify", "result")
+    __slots__ = ("done", "error", "fn", "lead", "lock", "notify", "result")
 
     def __init__(self, fn: Callable[[WriteContext], T], notify: Callable[[], None] | None = None) -> None:
         self.fn = fn
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+        #: Async jobs are acknowledged through ``notify``; blocking callers sleep on ``lock``.
         self.notify = notify
+        self.lock: threading.Lock | None = None
+        #: Set when leadership is handed to this job's (sleeping) caller.
+        self.lead = False
 
     def value(self) -> T:
         if self.error is not None:
@@ -78,10 +86,9 @@ class Writer:
 
     def __init__(self, env: LmdbEnv) -> None:
         self._env = env
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()
         self._pending: list[Job[Any]] = []
         self._leader_active = False
-        self._waiters = 0
         self._closed = False
         self._wake_background = threading.Event()
         self._thread = threading.Thread(target=self._background_leader, name="dynaflow-writer", daemon=True)
@@ -92,18 +99,20 @@ class Writer:
     def submit(self, fn: Callable[[WriteContext], T]) -> T:
         """Run ``fn`` in a write transaction; return once its commit is durable."""
         job: Job[T] = Job(fn)
-        with self._cond:
+        lock = threading.Lock()
+        with self._mutex:
             if self._closed:
                 raise errors.internal("the engine is closed")
             self._pending.append(job)
-            while not job.done:
-                if not self._leader_active:
-                    self._leader_active = True
-                    break
-                self._waiters += 1
-                self._cond.wait()
-                self._waiters -= 1
+            lead = not self._leader_active
+            if lead:
+                self._leader_active = True
             else:
+                lock.acquire()
+                job.lock = lock
+        if not lead:
+            lock.acquire()  # released by the leader: acknowledged, or handed leadership
+            if not job.lead:
                 return job.value()
         self._lead(until=job)
         return job.value()
@@ -116,11 +125,12 @@ class Writer:
             loop.call_soon_threadsafe(_resolve, future)
 
         job: Job[T] = Job(fn, notify)
-        with self._cond:
+        with self._mutex:
             if self._closed:
                 raise errors.internal("the engine is closed")
             self._pending.append(job)
             if not self._leader_active:
+                self._leader_active = True
                 self._wake_background.set()
         await future
         return job.value()
@@ -128,43 +138,39 @@ class Writer:
     # ------------------------------------------------------------ leading
 
     def _lead(self, until: Job[Any] | None) -> None:
-        """Commit groups until ``until`` is acknowledged (or, for the background leader, idle).
-
-        Waiters are woken only when there are any, so a lone caller never pays for a wake-up.
-        A leader that leaves work behind hands it to a waiting caller or the background thread.
-        """
-        try:
-            while True:
-                with self._cond:
-                    batch, self._pending = self._pending, []
+        """Commit groups while leader: until ``until`` is acknowledged (a blocking caller) or
+        nothing is pending (the background thread); then hand leadership on or give it up."""
+        while True:
+            with self._mutex:
+                batch, self._pending = self._pending, []
                 if not batch:
+                    self._leader_active = False
                     return
-                self._run_group(batch)
-                with self._cond:
-                    if self._waiters:
-                        self._cond.notify_all()
-                if until is not None and until.done:
-                    return
-        finally:
-            with self._cond:
+            self._run_group(batch)
+            if until is not None and until.done:
+                break
+        with self._mutex:
+            successor = next((job for job in self._pending if job.lock is not None), None)
+            if successor is not None:
+                successor.lead = True
+                successor.lock.release()  # type: ignore[union-attr]
+            elif self._pending:
+                self._wake_background.set()
+            else:
                 self._leader_active = False
-                if self._pending:
-                    if self._waiters:
-                        self._cond.notify_all()
-                    else:
-                        self._wake_background.set()
 
     def _background_leader(self) -> None:
         while True:
             self._wake_background.wait()
             self._wake_background.clear()
-            with self._cond:
-                if self._closed and not self._pending:
+            with self._mutex:
+                if self._closed and not self._pending and not self._leader_active:
                     return
-                if self._leader_active or not self._pending:
-                    continue
-                self._leader_active = True
             self._lead(until=None)
+            if self._closed:
+                with self._mutex:
+                    if not self._pending:
+                        return
 
     def _run_group(self, batch: list[Job[Any]]) -> None:
         try:
@@ -205,10 +211,21 @@ class Writer:
             job.done = True
             if job.notify is not None:
                 job.notify()
+            elif job.lock is not None:
+                job.lock.release()
 
     def close(self) -> None:
-        with self._cond:
-            self._closed = True
+        """Refuse new jobs, let in-flight ones commit, and stop the background thread."""
+        deadline = time.monotonic() + 10
+        while True:
+            with self._mutex:
+                self._closed = True
+                idle = not self._leader_active
+                if idle:
+                    self._leader_active = True
+            if idle or time.monotonic() > deadline:
+                break
+            time.sleep(0.001)
         self._wake_background.set()
         self._thread.join(timeout=10)
 
