@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from support.tables import create_table, delete_quietly, table_name
+
 
 @dataclass(frozen=True)
 class Tables:

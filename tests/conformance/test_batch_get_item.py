@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 
@@ -87,7 +88,8 @@ def test_empty_request_items_is_rejected(dynamodb):
                         "Member must have length greater than or equal to 1")
 
 
-@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'The list of keys in RequestItems for BatchGetItem is required'")
+@pytest.mark.dynamodb_local_differs(
+    reason="DynamoDB Local answers 'The list of keys in RequestItems for BatchGetItem is required'")
 def test_empty_keys_list_is_rejected(dynamodb, tables):
     # Why: each table must ask for at least one key.
     assert_dynamo_error(lambda: dynamodb.batch_get_item(RequestItems={tables.hash_s: {"Keys": []}}),

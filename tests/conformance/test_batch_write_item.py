@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 
@@ -49,7 +50,8 @@ def test_twenty_five_requests_are_allowed(dynamodb, tables):
     assert len(got) == 25
 
 
-@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'Too many items requested for the BatchWriteItem call'")
+@pytest.mark.dynamodb_local_differs(
+    reason="DynamoDB Local answers 'Too many items requested for the BatchWriteItem call'")
 def test_more_than_twenty_five_in_one_table_is_rejected(dynamodb, tables):
     # Why: the per-table list is limited to 25 as a shape constraint.
     items = [put({"pk": {"S": unique()}}) for _ in range(26)]
@@ -110,7 +112,8 @@ def test_empty_write_request_is_rejected(dynamodb, tables):
     assert_dynamo_error(lambda: dynamodb.batch_write_item(RequestItems={tables.hash_s: [{}]}), "ValidationException")
 
 
-@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'BatchWriteItem cannot have a null or no requests set'")
+@pytest.mark.dynamodb_local_differs(
+    reason="DynamoDB Local answers 'BatchWriteItem cannot have a null or no requests set'")
 def test_empty_request_items_is_rejected(dynamodb):
     # Why: at least one table must be named.
     assert_dynamo_error(lambda: dynamodb.batch_write_item(RequestItems={}), "ValidationException",

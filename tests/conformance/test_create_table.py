@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from support.tables import key_schema, table_name, wait_active
+
 from support import assert_dynamo_error
+from support.tables import key_schema, table_name
 
 PROVISIONED = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 7}
 LOCAL_TABLE_VALIDATION = (
@@ -17,10 +20,8 @@ def create(dynamodb, name, request):
     try:
         return dynamodb.create_table(TableName=name, **request)
     finally:  # a test that unexpectedly succeeds must not leak its table
-        try:
+        with contextlib.suppress(Exception):
             dynamodb.delete_table(TableName=name)
-        except Exception:  # noqa: BLE001, S110
-            pass
 
 
 @pytest.mark.parametrize("hash_type", ["S", "N", "B"])

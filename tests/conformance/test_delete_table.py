@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support.tables import create_table, table_name, wait_deleted
+
 from support import assert_dynamo_error, unique
+from support.tables import create_table, table_name, wait_deleted
 
 
 def test_delete_returns_the_table_description(dynamodb):

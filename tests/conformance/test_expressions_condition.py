@@ -7,6 +7,7 @@ the same item back, so the table does not change) and as a Query FilterExpressio
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 ITEM = {
@@ -83,7 +84,7 @@ def as_condition(dynamodb, tables, key, expression):
         dynamodb.put_item(TableName=tables.range_s, Item={**key, **ITEM}, ConditionExpression=expression,
                           **({"ExpressionAttributeValues": values} if values else {}), **names_for(expression))
         return True
-    except Exception as exc:  # noqa: BLE001 - inspected below
+    except Exception as exc:
         if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             return False
         raise
@@ -178,7 +179,8 @@ def test_in_rejects_more_than_one_hundred_operands(dynamodb, tables):
     # Why: the IN list is capped at 100 operands.
     values = {f":v{i}": {"N": str(i)} for i in range(101)}
     cond_error(dynamodb, tables, f"n IN ({', '.join(values)})", values,
-               "Invalid ConditionExpression: The IN operator is provided with too many operands; number of operands: 101")
+               "Invalid ConditionExpression: The IN operator is provided with too many operands; number of "
+               "operands: 101")
 
 
 def test_empty_condition_expression_is_rejected(dynamodb, tables):

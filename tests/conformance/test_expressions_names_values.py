@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 RESERVED = ["name", "status", "date", "data", "count", "timestamp", "user", "year", "value", "key", "comment",
@@ -83,9 +84,11 @@ def test_invalid_number_in_values_names_the_key(dynamodb, tables):
 
 @pytest.mark.parametrize(("kind", "call"), [
     ("ConditionExpression", lambda d, t: d.put_item(TableName=t.hash_s, Item={"pk": {"S": "x"}},
-                                                    ConditionExpression="#u = :v", ExpressionAttributeValues={":v": {"S": "x"}})),
+                                                    ConditionExpression="#u = :v",
+                                                    ExpressionAttributeValues={":v": {"S": "x"}})),
     ("UpdateExpression", lambda d, t: d.update_item(TableName=t.hash_s, Key={"pk": {"S": "x"}},
-                                                    UpdateExpression="SET #u = :v", ExpressionAttributeValues={":v": {"S": "x"}})),
+                                                    UpdateExpression="SET #u = :v",
+                                                    ExpressionAttributeValues={":v": {"S": "x"}})),
     ("ProjectionExpression", lambda d, t: d.get_item(TableName=t.hash_s, Key={"pk": {"S": "x"}},
                                                      ProjectionExpression="#u")),
     ("FilterExpression", lambda d, t: d.scan(TableName=t.hash_s, FilterExpression="#u = :v", Limit=1,

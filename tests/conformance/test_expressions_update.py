@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 BASE = {
@@ -175,7 +176,8 @@ def test_update_errors_found_against_the_item(dynamodb, tables, key, expression,
     ("SET a = :v", {":v": {"S": "x"}, ":unused": {"S": "y"}},
      "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"),
     ("SET a = :nope", {":v": {"S": "x"}},
-     "Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: :nope"),
+     "Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute "
+     "value: :nope"),
     ("ADD a.b :v", {":v": {"N": "1"}}, None),
 ], ids=["same-path-twice", "parent-and-child", "element-and-list", "set-twice", "remove-twice", "size-in-set",
         "unknown-function", "add-string", "add-list", "delete-number", "append-non-list", "plus-string",

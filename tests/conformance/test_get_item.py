@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 ITEM = {"a": {"S": "1"}, "b": {"N": "2"}, "m": {"M": {"x": {"S": "mx"}, "y": {"L": [{"S": "y0"}, {"S": "y1"}]}}},
@@ -109,7 +110,8 @@ def test_reserved_word_in_projection_is_rejected(dynamodb, tables):
 def test_projection_syntax_error_names_the_token(dynamodb, tables):
     # Why: syntax errors say which token broke the parse and near what.
     assert_dynamo_error(lambda: get(dynamodb, tables, {"pk": {"S": "a"}}, ProjectionExpression="a,"),
-                        "ValidationException", "Invalid ProjectionExpression: Syntax error; token: \"<EOF>\", near: \",\"")
+                        "ValidationException", "Invalid ProjectionExpression: Syntax error; token: \"<EOF>\", "
+                                               "near: \",\"")
 
 
 def test_empty_projection_is_rejected(dynamodb, tables):

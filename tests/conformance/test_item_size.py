@@ -10,6 +10,7 @@ Partition keys may be 2048 bytes, sort keys 1024 bytes (inclusive).
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error
 
 LIMIT = 400 * 1024

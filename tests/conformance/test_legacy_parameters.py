@@ -4,6 +4,7 @@ AttributesToGet and ConditionalOperator. Old SDK code still sends them, so they 
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 
@@ -25,7 +26,7 @@ def holds(dynamodb, tables, key, expected, **kwargs):
     try:
         put_expecting(dynamodb, tables, key, expected, **kwargs)
         return True
-    except Exception as exc:  # noqa: BLE001 - inspected below
+    except Exception as exc:
         if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             return False
         raise
@@ -106,8 +107,9 @@ def test_conditional_operator_needs_conditions(dynamodb, tables):
 def test_attribute_updates_put_add_delete(dynamodb, tables, key):
     # Why: AttributeUpdates' three actions map to SET, ADD (numbers and sets) and REMOVE/DELETE.
     item = dynamodb.update_item(TableName=tables.hash_s, Key=key, ReturnValues="ALL_NEW", AttributeUpdates={
-        "a": {"Action": "ADD", "Value": {"N": "5"}}, "s": {"Action": "DELETE"}, "n": {"Action": "PUT", "Value": {"S": "v"}},
-        "ss": {"Action": "DELETE", "Value": {"SS": ["x"]}}, "new": {"Action": "ADD", "Value": {"SS": ["z"]}}})["Attributes"]
+        "a": {"Action": "ADD", "Value": {"N": "5"}}, "s": {"Action": "DELETE"},
+        "n": {"Action": "PUT", "Value": {"S": "v"}}, "ss": {"Action": "DELETE", "Value": {"SS": ["x"]}},
+        "new": {"Action": "ADD", "Value": {"SS": ["z"]}}})["Attributes"]
     assert item == {**key, "a": {"N": "6"}, "n": {"S": "v"}, "ss": {"SS": ["y"]}, "l": {"L": [{"S": "e"}]},
                     "new": {"SS": ["z"]}}
 
@@ -122,7 +124,8 @@ def test_attribute_updates_default_action_is_put(dynamodb, tables, key):
 
 def test_attribute_updates_with_expected(dynamodb, tables, key):
     # Why: legacy updates combine with legacy conditions.
-    assert_dynamo_error(lambda: dynamodb.update_item(TableName=tables.hash_s, Key=key, Expected={"a": {"Value": {"N": "9"}}},
+    assert_dynamo_error(lambda: dynamodb.update_item(TableName=tables.hash_s, Key=key,
+                                                     Expected={"a": {"Value": {"N": "9"}}},
                                                      AttributeUpdates={"a": {"Action": "PUT", "Value": {"N": "2"}}}),
                         "ConditionalCheckFailedException")
 
@@ -147,7 +150,8 @@ def test_attributes_to_get(dynamodb, tables, key):
 def test_attributes_to_get_duplicates_are_rejected(dynamodb, tables, key):
     # Why: a name listed twice is a client error naming the duplicate.
     assert_dynamo_error(lambda: dynamodb.get_item(TableName=tables.hash_s, Key=key, AttributesToGet=["a", "a"]),
-                        "ValidationException", "One or more parameter values were invalid: Duplicate value in attribute "
+                        "ValidationException", "One or more parameter values were invalid: Duplicate value in "
+                                               "attribute "
                         "name: a")
 
 
@@ -171,8 +175,9 @@ def sks(response):
 
 
 @pytest.mark.parametrize(("condition", "expected"), [
-    (None, [0, 1, 2, 3, 4]), (op("EQ", {"N": "2"}), [2]), (op("LT", {"N": "2"}), [0, 1]), (op("LE", {"N": "2"}), [0, 1, 2]),
-    (op("GT", {"N": "2"}), [3, 4]), (op("GE", {"N": "2"}), [2, 3, 4]), (op("BETWEEN", {"N": "1"}, {"N": "3"}), [1, 2, 3]),
+    (None, [0, 1, 2, 3, 4]), (op("EQ", {"N": "2"}), [2]), (op("LT", {"N": "2"}), [0, 1]),
+    (op("LE", {"N": "2"}), [0, 1, 2]), (op("GT", {"N": "2"}), [3, 4]), (op("GE", {"N": "2"}), [2, 3, 4]),
+    (op("BETWEEN", {"N": "1"}, {"N": "3"}), [1, 2, 3]),
 ], ids=["hash-only", "EQ", "LT", "LE", "GT", "GE", "BETWEEN"])
 def test_key_conditions(dynamodb, tables, partition, condition, expected):
     # Why: KeyConditions supports the same key operators as KeyConditionExpression.
@@ -185,11 +190,13 @@ def test_begins_with_key_condition_on_string_keys(dynamodb, tables):
     pk = {"S": unique()}
     for s in ("ab", "ac", "b"):
         dynamodb.put_item(TableName=tables.range_s, Item={"pk": pk, "sk": {"S": s}})
-    response = dynamodb.query(TableName=tables.range_s, KeyConditions={"pk": op("EQ", pk), "sk": op("BEGINS_WITH", {"S": "a"})})
+    response = dynamodb.query(TableName=tables.range_s,
+                              KeyConditions={"pk": op("EQ", pk), "sk": op("BEGINS_WITH", {"S": "a"})})
     assert [i["sk"]["S"] for i in response["Items"]] == ["ab", "ac"]
 
 
-@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers InternalFailure for a non-key operator in KeyConditions")
+@pytest.mark.dynamodb_local_differs(
+    reason="DynamoDB Local answers InternalFailure for a non-key operator in KeyConditions")
 def test_non_indexable_key_condition_is_rejected(dynamodb, tables, partition):
     # Why: NE cannot select a key range.
     assert_dynamo_error(lambda: dynamodb.query(TableName=tables.range_n, KeyConditions={
@@ -236,7 +243,8 @@ def test_scan_filter(dynamodb, tables, partition):
 @pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'Comparison type does not exist in DynamoDB'")
 def test_unknown_comparison_operator_is_an_enum_error(dynamodb, tables):
     # Why: ComparisonOperator is an enum validated at the shape level.
-    assert_dynamo_error(lambda: dynamodb.scan(TableName=tables.range_n, ScanFilter={"v": {"ComparisonOperator": "LIKE"}}),
+    assert_dynamo_error(lambda: dynamodb.scan(TableName=tables.range_n,
+                                              ScanFilter={"v": {"ComparisonOperator": "LIKE"}}),
                         "ValidationException", "Member must satisfy enum value set")
 
 

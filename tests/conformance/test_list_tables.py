@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support.tables import RUN_ID
+
 from support import assert_dynamo_error
+from support.tables import RUN_ID
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 DIGITS_38 = "12345678901234567890123456789012345678"
@@ -67,7 +68,8 @@ def test_unparseable_numbers_are_rejected(dynamodb, tables, value):
     assert_dynamo_error(lambda: round_trip(dynamodb, tables, value), "ValidationException", "cannot be converted")
 
 
-@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'A value provided cannot be converted into a number'")
+@pytest.mark.dynamodb_local_differs(
+    reason="DynamoDB Local answers 'A value provided cannot be converted into a number'")
 @pytest.mark.parametrize("value", ["abc", "1.2.3"])
 def test_unparseable_number_message_echoes_the_value(dynamodb, tables, value):
     # Why: AWS echoes the offending string after its message.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 ALL_TYPES = {
@@ -164,7 +165,8 @@ def test_condition_on_other_attribute_passes(dynamodb, tables):
 def test_missing_key_attribute_is_named(dynamodb, tables):
     # Why: AWS names the missing key attribute.
     assert_dynamo_error(lambda: dynamodb.put_item(TableName=tables.range_s, Item={"pk": {"S": "a"}}),
-                        "ValidationException", "One or more parameter values were invalid: Missing the key sk in the item")
+                        "ValidationException", "One or more parameter values were invalid: Missing the key sk "
+                                               "in the item")
 
 
 @pytest.mark.parametrize("item", [{"other": {"S": "a"}}, {"pk": {"S": "a"}}], ids=["no-key", "no-range"])

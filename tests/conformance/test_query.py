@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 NUMBERS = ["-10", "-1.5", "0", "2", "10", "100"]          # numeric order != string order
@@ -162,7 +163,8 @@ def test_descending_pagination(dynamodb, tables, num_partition):
     # Why: ExclusiveStartKey works in reverse order too.
     first = q(dynamodb, tables.range_n, num_partition, ScanIndexForward=False, Limit=2)
     assert sks(first) == ["100", "10"]
-    rest = q(dynamodb, tables.range_n, num_partition, ScanIndexForward=False, ExclusiveStartKey=first["LastEvaluatedKey"])
+    rest = q(dynamodb, tables.range_n, num_partition, ScanIndexForward=False,
+             ExclusiveStartKey=first["LastEvaluatedKey"])
     assert sks(rest) == ["2", "0", "-1.5", "-10"]
 
 
@@ -254,7 +256,8 @@ def test_select_count_is_also_paged_at_one_megabyte(dynamodb, tables):
 def test_missing_key_condition_is_rejected(dynamodb, tables):
     # Why: Query needs a key condition, in either the expression or the legacy form.
     assert_dynamo_error(lambda: dynamodb.query(TableName=tables.range_n), "ValidationException",
-                        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+                        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
+                        "request.")
 
 
 def test_condition_without_partition_key_is_a_validation_error(dynamodb, tables):
@@ -346,7 +349,8 @@ def test_limit_must_be_positive(dynamodb, tables, num_partition, limit):
                         "at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
 
 
-@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'Exclusive Start Key must have same size as table's key schema'")
+@pytest.mark.dynamodb_local_differs(
+    reason="DynamoDB Local answers 'Exclusive Start Key must have same size as table's key schema'")
 def test_exclusive_start_key_must_match_schema(dynamodb, tables, num_partition):
     # Why: a start key missing the sort key cannot position the read.
     assert_dynamo_error(lambda: q(dynamodb, tables.range_n, num_partition, ExclusiveStartKey={"pk": num_partition}),

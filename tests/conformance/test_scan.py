@@ -6,6 +6,7 @@ Scans read whole tables, so this module scans tables of its own rather than the 
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 from support.tables import create_table, delete_quietly, table_name
 
@@ -147,7 +148,8 @@ def test_page_stops_at_one_megabyte(dynamodb, table_factory):
     assert sorted(item["pk"]["S"] for item in items) == sorted(f"k{i}" for i in range(14))
 
 
-@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'If segment is specified, total segment must also be specified'")
+@pytest.mark.dynamodb_local_differs(
+    reason="DynamoDB Local answers 'If segment is specified, total segment must also be specified'")
 def test_segment_without_total_segments_is_rejected(dynamodb, scan_table):
     # Why: Segment and TotalSegments go together.
     assert_dynamo_error(lambda: dynamodb.scan(TableName=scan_table, Segment=0), "ValidationException",
@@ -155,7 +157,8 @@ def test_segment_without_total_segments_is_rejected(dynamodb, scan_table):
                         "parameter is present")
 
 
-@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'If total segments is specified, a particular segment must also be specified...'")
+@pytest.mark.dynamodb_local_differs(
+    reason="DynamoDB Local answers 'If total segments is specified, a particular segment must also be specified...'")
 def test_total_segments_without_segment_is_rejected(dynamodb, scan_table):
     # Why: likewise the other way round.
     assert_dynamo_error(lambda: dynamodb.scan(TableName=scan_table, TotalSegments=2), "ValidationException",

@@ -10,7 +10,10 @@ parameter validation off, botocore passes scalars through as given).
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+
 from support import assert_dynamo_error
 
 LOCAL = pytest.mark.dynamodb_local_differs(
@@ -92,7 +95,5 @@ def test_wrong_json_type_is_a_serialization_error(dynamodb, tables, build, value
         assert_dynamo_error(lambda: getattr(dynamodb, operation)(**request), "SerializationException")
     finally:
         if operation == "create_table":  # in case a target accepted it
-            try:
+            with contextlib.suppress(Exception):
                 dynamodb.delete_table(TableName="serialization-check")
-            except Exception:  # noqa: BLE001, S110
-                pass

@@ -7,6 +7,7 @@ test_expressions_update.py; this file is about the operation itself.
 from __future__ import annotations
 
 import pytest
+
 from support import assert_dynamo_error, unique
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support.tables import wait_active
+
 from support import assert_dynamo_error, unique
+from support.tables import wait_active
 
 CAPACITY = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
 

@@ -26,7 +26,7 @@ def assert_dynamo_error(call_or_excinfo: Callable[[], Any] | pytest.ExceptionInf
     else:
         try:
             result = call_or_excinfo()
-        except Exception as caught:  # noqa: BLE001 - any exception is inspected below
+        except Exception as caught:
             exc = caught
         else:
             pytest.fail(f"expected {code}, got a response: {result!r}")

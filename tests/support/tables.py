@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from typing import Any
@@ -29,7 +30,7 @@ def wait_deleted(client: Any, name: str, timeout: float = 300.0) -> None:
     while time.monotonic() < deadline:
         try:
             client.describe_table(TableName=name)
-        except Exception as exc:  # noqa: BLE001 - any client's ResourceNotFoundException
+        except Exception as exc:
             if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return
             raise
@@ -58,7 +59,5 @@ def create_table(client: Any, name: str, hash_type: str = "S", range_type: str |
 
 
 def delete_quietly(client: Any, name: str) -> None:
-    try:
+    with contextlib.suppress(Exception):
         client.delete_table(TableName=name)
-    except Exception:  # noqa: BLE001, S110 - teardown of a table a test may already have deleted
-        pass
