@@ -23,6 +23,7 @@ KeyConditionMap = dict[str, tuple[str, tuple[AttributeValue, ...]]]
 
 _RANGE_OPS: Final[frozenset[str]] = frozenset({"EQ", "LT", "LE", "GT", "GE", "BETWEEN", "BEGINS_WITH"})
 _NOT_SUPPORTED: Final = "Query key condition not supported"
+_NOT_INDEXABLE: Final = "Attempted conditional constraint is not an indexable operation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +67,11 @@ class KeyCondition:
         return order >= 0 and upper is not None and upper <= 0
 
 
-def build_key_condition(conditions: KeyConditionMap, key_schema: KeySchema | None) -> KeyCondition:
+def build_key_condition(conditions: KeyConditionMap, key_schema: KeySchema | None, *,
+                        legacy: bool = False) -> KeyCondition:
     """Check ``{attribute: (operator, values)}`` against the key schema and build the KeyCondition.
 
+    ``legacy`` selects the KeyConditions wording for operators that cannot select a key range.
     Without a key schema the partition key is taken to be the attribute compared with EQ (the first
     one, if both are), which is enough for callers that check the schema themselves.
     """
@@ -99,7 +102,7 @@ def build_key_condition(conditions: KeyConditionMap, key_schema: KeySchema | Non
         return KeyCondition(hash_name, hash_values[0], None, None, ())
     range_op, range_values = conditions[range_name]
     if range_op not in _RANGE_OPS:
-        raise errors.validation(_NOT_SUPPORTED)
+        raise errors.validation(_NOT_INDEXABLE if legacy else _NOT_SUPPORTED)
     _check_types(range_values, range_type)
     if range_op == "BEGINS_WITH" and range_type == "N":
         raise errors.validation(_NOT_SUPPORTED)

@@ -225,9 +225,13 @@ def update_node(updates: Mapping[str, Any]) -> UpdateNode:
             elif tag in ("N", "SS", "NS", "BS"):
                 actions.append(UpdateAction("ADD", path, Literal(value)))
             else:
-                raise _invalid(f"ADD action is not supported for the type {tag}")
+                raise _invalid(f"ADD action is not supported for the type {_JAVA_TYPES.get(tag, tag)}")
         else:
             if tag not in ("SS", "NS", "BS"):
-                raise _invalid(f"DELETE action with value is not supported for the type {tag}")
+                raise _invalid(f"DELETE action with value is not supported for the type {_JAVA_TYPES.get(tag, tag)}")
             actions.append(UpdateAction("DELETE", path, Literal(value)))
     return UpdateNode(tuple(actions))
+
+
+#: How DynamoDB names attribute types in AttributeUpdates errors.
+_JAVA_TYPES: Final = {"S": "STRING", "B": "BINARY", "BOOL": "BOOLEAN", "NULL": "NULL", "M": "MAP", "L": "LIST"}

@@ -204,6 +204,10 @@ def _compile(
 
     # Legacy parameters.
     conditional_operator = request.get("ConditionalOperator")
+    if conditional_operator is not None and not any(
+        request.get(k) is not None for k in ("Expected", "QueryFilter", "ScanFilter")
+    ):
+        raise errors.validation("ConditionalOperator cannot be used without Filter or Expected")
     condition_node: ConditionNode | None = None
     filter_node: ConditionNode | None = None
     projection_node: ProjectionNode | None = None
@@ -237,7 +241,7 @@ def _compile(
         else:
             checked = legacy.filter_conditions(request["KeyConditions"])
             conditions = {name: (op, tuple(vs)) for name, (op, vs) in checked.items()}
-        key_condition = build_key_condition(conditions, key_schema)
+        key_condition = build_key_condition(conditions, key_schema, legacy=key_node is None)
         if filter_node is not None and key_schema is not None:
             _check_filter_keys(filter_node, key_schema, "FilterExpression" in texts)
 
@@ -283,9 +287,13 @@ def _checked_values(names: Mapping[str, str] | None, raw: Mapping[str, Any] | No
     if names is not None:
         if not names:
             raise errors.validation("ExpressionAttributeNames must not be empty")
-        for key in names:
+        for key, name in names.items():
             if not _NAME_KEY.fullmatch(key):
                 raise errors.validation(f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"')
+            if name == "":
+                raise errors.validation(
+                    f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
+                )
     if raw is None:
         return None
     if not raw:
@@ -383,4 +391,6 @@ def _check_filter_keys(node: ConditionNode, key_schema: KeySchema, expression: b
                 raise errors.validation(
                     f"Filter Expression can only contain non-primary key attributes: Primary key attribute: {head}"
                 )
-            raise errors.validation(f"QueryFilter can only contain non-key attributes: Primary key attribute: {head}")
+            raise errors.validation(
+                f"QueryFilter can only contain non-primary key attributes: Primary key attribute: {head}"
+            )

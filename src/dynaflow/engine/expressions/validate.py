@@ -92,7 +92,7 @@ def _wrong_type(name: str, type_: str) -> str:
 
 
 def _check_path(path: Path, problems: Problems) -> None:
-    levels = len(path.elements) - 1
+    levels = len(path.elements)
     if levels > MAX_PATH_DEPTH:
         problems.add(
             "path_depth", f"The document path has too many nesting levels; nesting levels: {levels}"
