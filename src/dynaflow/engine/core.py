@@ -40,6 +40,8 @@ from dynaflow.engine.ops import (
     put_item,
     query,
     scan,
+    transact_get_items,
+    transact_write_items,
     update_item,
     update_table,
 )
@@ -68,6 +70,8 @@ OPERATIONS: dict[str, Handler] = {
     "Scan": scan.run,
     "BatchGetItem": batch_get_item.run,
     "BatchWriteItem": batch_write_item.run,
+    "TransactWriteItems": transact_write_items.run,
+    "TransactGetItems": transact_get_items.run,
 }
 
 
