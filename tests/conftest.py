@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 ALL_TARGETS = ("embedded", "wire", "dynamodb-local", "aws")
-DEFAULT_TARGETS = "embedded,dynamodb-local"
+DEFAULT_TARGETS = "embedded,wire,dynamodb-local"
 DYNAFLOW_TARGETS = ("embedded", "wire")
 
 
