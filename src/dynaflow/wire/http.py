@@ -28,9 +28,9 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from email.utils import formatdate
-from typing import Final
+from typing import Any, Final
 
 import httptools
 
@@ -88,7 +88,7 @@ class HttpResponse:
         self.body = body
 
 
-Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]
+Handler = Callable[[HttpRequest], Coroutine[Any, Any, HttpResponse]]
 
 
 class HttpServerState:
@@ -260,26 +260,38 @@ class HttpConnection(asyncio.Protocol):
             http_version=parser.get_http_version(), keep_alive=parser.should_keep_alive(),
             client=self._client, started=self._started,
         )
+        if self._task is None and not self._queue and not self._closed:
+            # Fast path: run the handler right here; most reads finish without suspending, which
+            # saves a task and an event-loop iteration per request. If it suspends, a task resumes it.
+            coro = self._state.handler(request)
+            try:
+                yielded = coro.send(None)
+            except StopIteration as done:
+                self._respond(request, done.value)
+                return
+            self._task = asyncio.get_running_loop().create_task(self._answer((request, coro, yielded)))
+            return
         self._queue.append(request)
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._answer())
+            self._task = asyncio.get_running_loop().create_task(self._answer(None))
         if len(self._queue) >= MAX_PIPELINED and self._transport is not None and not self._reading_paused:
             self._reading_paused = True
             self._transport.pause_reading()
 
     # --- answering --------------------------------------------------------------------------
-    async def _answer(self) -> None:
+    async def _answer(self, started: tuple[HttpRequest, Coroutine[Any, Any, HttpResponse], Any] | None) -> None:
         try:
-            while self._queue and not self._closed:
+            if started is not None:
+                request, coro, yielded = started
+                response = await _resume(coro, yielded)
+                if self._is_closed() or not self._respond(request, response):
+                    return
+                if not self._writable.is_set():
+                    await self._writable.wait()
+            while self._queue and not self._is_closed():
                 request = self._queue.popleft()
                 response = await self._state.handler(request)
-                if self._is_closed():
-                    break
-                keep_alive = request.keep_alive and not self._state.shutting_down
-                self._write(response, keep_alive, request.method == b"HEAD")
-                self._last_activity = time.monotonic()
-                if not keep_alive:
-                    self._close_after_write()
+                if self._is_closed() or not self._respond(request, response):
                     break
                 if not self._writable.is_set():
                     await self._writable.wait()
@@ -293,6 +305,15 @@ class HttpConnection(asyncio.Protocol):
             self._close_after_write()
         elif self._state.shutting_down and not self._in_message:
             self._close_after_write()
+
+    def _respond(self, request: HttpRequest, response: HttpResponse) -> bool:
+        """Write ``response``; False when the connection closes after it."""
+        keep_alive = request.keep_alive and not self._state.shutting_down
+        self._write(response, keep_alive, request.method == b"HEAD")
+        self._last_activity = time.monotonic()
+        if not keep_alive:
+            self._close_after_write()
+        return keep_alive
 
     def _write(self, response: HttpResponse, keep_alive: bool, head: bool = False) -> None:
         transport = self._transport
@@ -355,6 +376,27 @@ class HttpConnection(asyncio.Protocol):
         if self._transport is not None:
             with contextlib.suppress(Exception):
                 self._transport.abort()
+
+
+async def _resume(coro: Coroutine[Any, Any, HttpResponse], yielded: Any) -> HttpResponse:
+    """Drive a coroutine that was started outside a task and suspended, yielding ``yielded``.
+
+    It suspended on a future (``yielded``, as ``await future`` does) or on a bare yield (None, as
+    ``asyncio.sleep(0)`` does). Wait for that, then step it again; the coroutine reads the
+    future's outcome itself (``Future.__await__`` returns ``result()``), so errors reach it there.
+    """
+    while True:
+        if yielded is None:
+            await asyncio.sleep(0)
+        else:
+            yielded._asyncio_future_blocking = False  # as Task.__step does before waiting on it
+            with contextlib.suppress(BaseException):
+                await yielded
+        try:
+            yielded = coro.send(None)
+        except StopIteration as done:
+            result: HttpResponse = done.value
+            return result
 
 
 async def sweep_forever(
