@@ -7,7 +7,7 @@ import contextlib
 import pytest
 
 from support import assert_dynamo_error
-from support.tables import key_schema, table_name
+from support.tables import key_schema, table_name, wait_active
 
 PROVISIONED = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 7}
 LOCAL_TABLE_VALIDATION = (
@@ -17,10 +17,12 @@ LOCAL_TABLE_VALIDATION = (
 
 
 def create(dynamodb, name, request):
+    """CreateTable that never leaks its table, whether the call was expected to fail or not."""
     try:
         return dynamodb.create_table(TableName=name, **request)
-    finally:  # a test that unexpectedly succeeds must not leak its table
+    finally:
         with contextlib.suppress(Exception):
+            wait_active(dynamodb, name)  # AWS refuses to delete a table still CREATING
             dynamodb.delete_table(TableName=name)
 
 
