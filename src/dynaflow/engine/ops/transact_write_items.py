@@ -100,13 +100,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     # 1. Exactly one action per element, and every expression, before any table is looked up.
     parsed: list[tuple[str, dict[str, Any], RequestExpressions]] = []
     for element in items:
-        present = [kind for kind in KINDS if element.get(kind) is not None]
-        if len(present) != 1:
-            raise errors.validation(
-                "TransactItems can only contain one of Check, Put, Update or Delete" if present else
-                "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request"
-            )
-        kind = present[0]
+        kind = _kind(element)
         action = element[kind]
         parsed.append((kind, action, compile_expressions(action, operation=kind)))
     # 2. Tables, keys, items and the one-item-once rule, action by action.
@@ -156,14 +150,31 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     return Deferred(job)
 
 
+def _kind(element: dict[str, Any]) -> str:
+    """The element's one action type, or the ValidationException for none or several."""
+    if len(element) == 1:
+        kind = next(iter(element))
+        if kind in KINDS and element[kind] is not None:
+            return kind
+    present = [kind for kind in KINDS if element.get(kind) is not None]
+    if len(present) != 1:
+        raise errors.validation(
+            "TransactItems can only contain one of Check, Put, Update or Delete" if present else
+            "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request"
+        )
+    return present[0]
+
+
 def _prepare(state: EngineState, table: Table, kind: str, action: dict[str, Any],
              compiled: RequestExpressions, out: Output) -> _Action:
     """Build the action's operation object, or its cancellation reason for data problems."""
     source = action.get("Item") if kind == "Put" else action.get("Key")
-    if isinstance(source, dict):
-        if any(name not in source for name in table.key_names):
-            raise errors.validation("One of the required keys was not given a value")
-        if kind != "Put" and len(source) != len(table.key_names):
+    if source.__class__ is dict:
+        key_names = table.key_names
+        for name in key_names:
+            if name not in source:
+                raise errors.validation("One of the required keys was not given a value")
+        if kind != "Put" and len(source) != len(key_names):
             raise errors.validation("The number of conditions on the keys is invalid")
         if _key_type_mismatch(table, source):
             validate_item(source)  # malformed values are still request errors
@@ -182,12 +193,16 @@ def _prepare(state: EngineState, table: Table, kind: str, action: dict[str, Any]
 
 
 def _key_type_mismatch(table: Table, source: dict[str, Any]) -> bool:
-    attrs = (table.hash_key,) if table.range_key is None else (table.hash_key, table.range_key)
-    for name, type_ in attrs:
-        av = source[name]
-        if isinstance(av, dict) and len(av) == 1 and type_ not in av and next(iter(av)) in _SCALAR_TYPES:
-            return True
-    return False
+    """True if a key attribute holds a well-formed scalar of another type than the schema's."""
+    name, type_ = table.hash_key
+    av = source[name]
+    if av.__class__ is dict and type_ not in av and len(av) == 1 and next(iter(av)) in _SCALAR_TYPES:
+        return True
+    if table.range_key is None:
+        return False
+    name, type_ = table.range_key
+    av = source[name]
+    return av.__class__ is dict and type_ not in av and len(av) == 1 and next(iter(av)) in _SCALAR_TYPES
 
 
 def _payload_size(kind: str, action: dict[str, Any], op: RmwOperation | None) -> int:
