@@ -105,13 +105,14 @@ def _parse_date(headers: Mapping[bytes, bytes]) -> tuple[str, float]:
             raise errors.incomplete_signature(
                 f"Date must be in ISO-8601 'basic format'. Got '{text}'. See http://en.wikipedia.org/wiki/ISO_8601"
             )
-        try:
-            parsed = time.strptime(text, "%Y%m%dT%H%M%SZ")
-        except ValueError:
+        parts = (int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
+                  int(text[13:15]))  # time.strptime costs ~10 µs; this ~1 µs
+        if not (1 <= parts[1] <= 12 and 1 <= parts[2] <= 31 and parts[3] < 24 and parts[4] < 60
+                and parts[5] < 61):
             raise errors.incomplete_signature(
                 f"Date must be in ISO-8601 'basic format'. Got '{text}'. See http://en.wikipedia.org/wiki/ISO_8601"
-            ) from None
-        return text, float(calendar.timegm(parsed))
+            )
+        return text, float(calendar.timegm((*parts, 0, 0, 0)))
     text = headers.get(b"date", b"").decode("latin-1").strip()
     fields = parsedate_tz(text)
     if fields is None:
