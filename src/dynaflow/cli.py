@@ -32,11 +32,16 @@ def demo(data: DataOption = Path("./data")) -> None:
 
 
 @app.command()
-def up(data: DataOption = Path("./data")) -> None:
-    """Run dynaflow on DATA: for now, the embedded engine demo."""
-    from dynaflow.demo import run_demo
+def up(
+    data: DataOption = Path("./data"),
+    host: Annotated[str, typer.Option("--host", envvar="DYNAFLOW_SERVE__HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", envvar="DYNAFLOW_SERVE__PORT")] = 8000,
+) -> None:
+    """Run dynaflow on DATA: the DynamoDB-compatible endpoint on loopback, durable by default.
 
-    run_demo(data)
+    Point any SDK at it: ``aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000``.
+    """
+    serve(data=data, host=host, port=port)
 
 
 @app.command()
