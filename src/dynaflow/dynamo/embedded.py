@@ -137,10 +137,13 @@ class EmbeddedClient:
         if operation is None:
             raise AttributeError(name)
 
+        call = self.call
+
         def method(**kwargs: Any) -> dict[str, Any]:
-            return self.call(operation, kwargs)
+            return call(operation, kwargs)
 
         method.__name__ = name
+        setattr(self, name, method)  # later lookups find it directly, without __getattr__
         return method
 
     def close(self) -> None:
@@ -184,10 +187,13 @@ class AsyncEmbeddedClient:
         if operation is None:
             raise AttributeError(name)
 
+        call = self.call
+
         async def method(**kwargs: Any) -> dict[str, Any]:
-            return await self.call(operation, kwargs)
+            return await call(operation, kwargs)
 
         method.__name__ = name
+        setattr(self, name, method)
         return method
 
     async def close(self) -> None:
