@@ -19,6 +19,7 @@ from typing import Any, Final
 import orjson
 
 from dynaflow.engine import errors, keys
+from dynaflow.engine.indexes import Index, Maintainer, check_item, counter_keys, indexes_from_description
 from dynaflow.engine.values import (
     MAX_PARTITION_KEY_SIZE,
     MAX_SORT_KEY_SIZE,
@@ -48,6 +49,8 @@ class Table:
     #: Called with (WriteContext, Change) for every change of an item of this table, inside the
     #: write transaction: secondary-index maintenance and stream records (see ``changes.py``).
     observers: tuple[Callable[[Any, Any], None], ...] = field(default=(), compare=False)
+    #: Secondary indexes (``indexes.py``); empty for most tables, which then pay nothing for them.
+    indexes: tuple[Index, ...] = field(default=(), compare=False)
 
     #: Derived in ``__post_init__``: the LMDB key prefix of the table and its key attribute names.
     prefix: bytes = field(init=False, compare=False)
@@ -88,10 +91,15 @@ class Table:
         """LMDB key of a full item (PutItem), with DynamoDB's checks on key attributes."""
         fast = self._fast_key(item)
         if fast is not None:
+            if self.indexes:
+                check_item(self.indexes, item)
             return fast
         pk = self._key_attr(item, self.hash_key, missing="item")
         sk = self._key_attr(item, self.range_key, missing="item") if self.range_key else None
-        return keys.item_key(self.prefix, pk, sk)
+        key = keys.item_key(self.prefix, pk, sk)
+        if self.indexes:
+            check_item(self.indexes, item)
+        return key
 
     def key_from_key(self, key: Item) -> bytes:
         """LMDB key of a ``Key`` parameter (GetItem, DeleteItem, UpdateItem...)."""
@@ -166,13 +174,15 @@ def table_from_description(description: dict[str, Any]) -> Table:
         else:
             range_key = attr
     assert hash_key is not None
+    indexes = indexes_from_description(description, hash_key, range_key)
     return Table(
         name=description["TableName"],
         table_id=int(description["_Id"]),
         hash_key=hash_key,
         range_key=range_key,
         description=description,
-        observers=_observers(description),
+        observers=(*((Maintainer(indexes),) if indexes else ()), *_observers(description)),
+        indexes=indexes,
     )
 
 
@@ -225,6 +235,8 @@ class Catalog:
     def remove(txn: Any, meta_db: Any, table: Table) -> None:
         txn.delete(_TABLE + table.name.encode(), db=meta_db)
         txn.delete(_COUNTER + keys.table_prefix(table.table_id), db=meta_db)
+        for key in counter_keys(table.indexes):
+            txn.delete(key, db=meta_db)
 
     @staticmethod
     def counts(txn: Any, meta_db: Any, table_id: int) -> tuple[int, int]:

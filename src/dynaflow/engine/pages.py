@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dynaflow.engine import capacity, errors, records
+from dynaflow.engine import capacity, errors, keys, records
 from dynaflow.engine.catalog import Table
 from dynaflow.engine.expressions import Condition, Projection, RequestExpressions
+from dynaflow.engine.expressions.request import _condition_heads
+from dynaflow.engine.indexes import Index, find
 from dynaflow.engine.state import EngineState, Output
 from dynaflow.engine.values import Item, validate_item
 
@@ -143,3 +145,127 @@ def read_page(state: EngineState, table: Table, spec: PageSpec, request: dict[st
 def positive_limit(request: dict[str, Any]) -> int | None:
     limit = request.get("Limit")
     return int(limit) if limit is not None else None
+
+
+# ---------------------------------------------------------------- pages of a secondary index
+#
+# An index page walks the index's entries (``indexes.py``) instead of the items, with the same
+# rules. Entries hold the projected attributes, so a GSI page never reads the table; an LSI page
+# fetches the table item when the request needs attributes the index does not project, as DynamoDB
+# does (Select=ALL_ATTRIBUTES, or a ProjectionExpression naming them). On a GSI those requests are
+# errors instead, and so is a filter on unprojected attributes on either kind. LastEvaluatedKey
+# carries the index keys and the table keys.
+
+
+def resolve_index(table: Table, name: str) -> Index:
+    index = find(table, name)
+    if index is None:
+        raise errors.validation(f"The table does not have the specified index: {name}")
+    return index
+
+
+def index_fetches(index: Index, request: dict[str, Any], compiled: RequestExpressions) -> bool:
+    """Validate a read of ``index``; True when an LSI read must fetch table items."""
+    if index.is_global and request.get("ConsistentRead"):
+        raise errors.validation("Consistent reads are not supported on global secondary indexes")
+    if index.state.status == "CREATING":
+        raise errors.validation(f"Cannot read from backfilling global secondary index: {index.name}")
+    projected = index.projected
+    if projected is None:
+        return False
+    fetch = False
+    if request.get("Select") == "ALL_ATTRIBUTES":
+        if index.is_global:
+            raise errors.invalid_parameters(
+                f"Select type ALL_ATTRIBUTES is not supported for global secondary index {index.name} "
+                "because its projection type is not ALL"
+            )
+        fetch = True
+    if compiled.projection is not None:
+        missing = _unprojected((p.head for p in compiled.projection.node.paths), projected)
+        if missing:
+            if index.is_global:
+                raise errors.invalid_parameters(
+                    f"Global secondary index {index.name} does not project [{', '.join(missing)}]"
+                )
+            fetch = True
+    if compiled.filter is not None:
+        heads: list[str] = []
+        _condition_heads(compiled.filter.node, heads)
+        missing = _unprojected(heads, projected)
+        if missing:  # on LSIs too: a filter never fetches from the table
+            raise errors.invalid_parameters(
+                f"Secondary index {index.name} does not project one or more filter attributes: "
+                f"[{', '.join(missing)}]"
+            )
+    return fetch
+
+
+def _unprojected(names: Iterator[str] | list[str], projected: frozenset[str]) -> list[str]:
+    missing: list[str] = []
+    for name in names:
+        if name not in projected and name not in missing:
+            missing.append(name)
+    return missing
+
+
+def read_index_page(state: EngineState, table: Table, index: Index, spec: PageSpec, request: dict[str, Any],
+                    out: Output, *, fetch: bool) -> dict[str, Any]:
+    items: list[Any] = []
+    scanned = 0
+    size = 0
+    last: bytes | None = None
+    limit = spec.limit
+    flt, projection = spec.filter, spec.projection
+    env = state.env
+    hash_name = table.hash_key[0]
+    range_name = table.range_key[0] if table.range_key is not None else None
+    with env.env.begin() as txn:
+        for _, entry_record in _walk(txn, env.index, spec.low, spec.high, spec.forward):
+            entry: Item | None = None
+            if spec.key_filter is not None:
+                entry = records.decode_item(entry_record)
+                if not spec.key_filter(entry):
+                    continue
+            scanned += 1
+            size += records.item_size(entry_record)
+            record = entry_record
+            if fetch:
+                entry = entry or records.decode_item(entry_record)
+                table_key = keys.item_key(table.prefix, entry[hash_name],
+                                          entry[range_name] if range_name is not None else None)
+                fetched = txn.get(table_key, db=env.items)
+                if fetched is not None:
+                    record = fetched
+                    size += records.item_size(fetched)
+            item: Item | None = entry if record is entry_record else None
+            keep = True
+            if flt is not None:
+                item = item or records.decode_item(record)
+                keep = flt.evaluate(item)
+            if keep:
+                if spec.count_only:
+                    items.append(None)
+                elif projection is not None:
+                    items.append(out.item(projection.apply(item or records.decode_item(record))))
+                else:
+                    items.append(out.stored(record))
+            if (limit is not None and scanned >= limit) or size >= PAGE_BYTES:
+                last = entry_record
+                break
+    response: dict[str, Any] = {}
+    if not spec.count_only:
+        response["Items"] = items
+    response["Count"] = len(items)
+    response["ScannedCount"] = scanned
+    if last is not None:
+        response["LastEvaluatedKey"] = out.item(index.entry_lmdb_keys(records.decode_item(last)))
+    if request.get("ReturnConsumedCapacity") not in (None, "NONE"):
+        units = capacity.read_units(size, consistent=spec.consistent)
+        used = capacity.consumed(request, table.name, units)
+        if used is not None and request.get("ReturnConsumedCapacity") == "INDEXES":
+            used["Table"] = {"CapacityUnits": 0.0}
+            kind = "GlobalSecondaryIndexes" if index.is_global else "LocalSecondaryIndexes"
+            used[kind] = {index.name: {"CapacityUnits": units}}
+        response["ConsumedCapacity"] = used
+    return response

@@ -11,13 +11,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from dynaflow.engine import errors
+from dynaflow.engine import errors, indexes
 from dynaflow.engine.catalog import Catalog, table_from_description
 from dynaflow.engine.state import Deferred, EngineState, Output
 from dynaflow.engine.writer import WriteContext
 
 
-def validate_key_schema(key_schema: list[dict[str, Any]], definitions: list[dict[str, Any]]) -> None:
+def validate_key_schema(key_schema: list[dict[str, Any]], definitions: list[dict[str, Any]], *,
+                        has_indexes: bool = False) -> None:
     if key_schema[0].get("KeyType") != "HASH":
         raise errors.validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     if len(key_schema) > 1:
@@ -37,7 +38,7 @@ def validate_key_schema(key_schema: list[dict[str, Any]], definitions: list[dict
             "Some index key attributes are not defined in AttributeDefinitions. "
             f"Keys: [{', '.join(key_names)}], AttributeDefinitions: [{', '.join(defined)}]"
         )
-    if len(defined) != len(key_names):
+    if len(defined) != len(key_names) and not has_indexes:  # else indexes.validate_create checks
         raise errors.invalid_parameters(
             "Number of attributes in KeySchema does not exactly match number of attributes defined "
             "in AttributeDefinitions"
@@ -68,11 +69,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     name = request["TableName"]
     key_schema = request["KeySchema"]
     definitions = request["AttributeDefinitions"]
-    validate_key_schema(key_schema, definitions)
-    for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        if request.get(option):
-            raise errors.validation(f"{option} are not supported by this dynaflow version")
+    has_indexes = request.get("GlobalSecondaryIndexes") is not None or request.get("LocalSecondaryIndexes") is not None
+    validate_key_schema(key_schema, definitions, has_indexes=has_indexes)
     mode, throughput = throughput_for(request)
+    index_fields = indexes.validate_create(request, mode, state.table_arn(name))
     now = state.clock()
     description: dict[str, Any] = {
         "AttributeDefinitions": [
@@ -88,6 +88,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         "DeletionProtectionEnabled": bool(request.get("DeletionProtectionEnabled", False)),
         "_Tags": list(request.get("Tags") or []),
     }
+    description.update(index_fields)
     if mode == "PAY_PER_REQUEST":
         description["BillingModeSummary"] = {
             "BillingMode": mode, "LastUpdateToPayPerRequestDateTime": now,
@@ -104,6 +105,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         ctx.after_commit.append(lambda: state.catalog.tables.__setitem__(name, table))
         public = {k: v for k, v in description.items() if not k.startswith("_")}
         public.update(TableStatus="CREATING", ItemCount=0, TableSizeBytes=0)
+        if table.indexes:
+            indexes.with_indexes(public, table, ctx.txn, ctx.env.meta)
+            for gsi in public.get("GlobalSecondaryIndexes", ()):
+                gsi["IndexStatus"] = "CREATING"
         return {"TableDescription": public}
 
     return Deferred(apply)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynaflow.engine import indexes
 from dynaflow.engine.catalog import Catalog, Table
 from dynaflow.engine.state import EngineState, Output
 
@@ -14,8 +15,12 @@ def describe(state: EngineState, table: Table, txn: Any | None = None) -> dict[s
     if txn is None:
         with state.env.env.begin() as read:
             count, size = Catalog.counts(read, state.env.meta, table.table_id)
+            if table.indexes:
+                indexes.with_indexes(description, table, read, state.env.meta)
     else:
         count, size = Catalog.counts(txn, state.env.meta, table.table_id)
+        if table.indexes:
+            indexes.with_indexes(description, table, txn, state.env.meta)
     description["ItemCount"] = count
     description["TableSizeBytes"] = size
     return description

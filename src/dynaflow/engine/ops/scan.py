@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynaflow.engine import errors, keys
+from dynaflow.engine import errors, indexes, keys
 from dynaflow.engine.expressions import compile_expressions
-from dynaflow.engine.pages import PageSpec, positive_limit, read_page, resolve_select, start_key
+from dynaflow.engine.pages import (
+    PageSpec,
+    index_fetches,
+    positive_limit,
+    read_index_page,
+    read_page,
+    resolve_index,
+    resolve_select,
+    start_key,
+)
 from dynaflow.engine.state import EngineState, Output
+from dynaflow.engine.values import validate_item
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
@@ -33,15 +43,20 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
         )
     compiled = compile_expressions(request, operation="Scan")
     table = state.catalog.get(request["TableName"])
-    index = request.get("IndexName")
-    if index is not None:
-        raise errors.validation(f"The table does not have the specified index: {index}")
-    count_only = resolve_select(request, compiled, index=index)
+    index_name = request.get("IndexName")
+    index = resolve_index(table, index_name) if index_name is not None else None
+    count_only = resolve_select(request, compiled, index=index_name)
+    fetch = index_fetches(index, request, compiled) if index is not None else False
+    prefix = table.prefix if index is None else index.prefix  # index entries split by hash too
     if total is None:
-        low, high = table.prefix, keys.next_prefix(table.prefix)
+        low, high = prefix, keys.next_prefix(prefix)
     else:
-        low, high = keys.segment_bounds(table.prefix, int(segment), int(total))
-    esk = start_key(table, request)
+        low, high = keys.segment_bounds(prefix, int(segment or 0), int(total))
+    if index is None:
+        esk = start_key(table, request)
+    else:
+        given = request.get("ExclusiveStartKey")
+        esk = None if given is None else indexes.start_entry_key(index, validate_item(given))
     if esk is not None:
         if not low <= esk < high:
             raise errors.validation(
@@ -54,4 +69,6 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
         filter=compiled.filter, projection=compiled.projection, count_only=count_only,
         consistent=bool(request.get("ConsistentRead")),
     )
+    if index is not None:
+        return read_index_page(state, table, index, spec, request, out, fetch=fetch)
     return read_page(state, table, spec, request, out)

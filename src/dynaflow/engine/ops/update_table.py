@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Any
 
-from dynaflow.engine import errors
+from dynaflow.engine import errors, indexes
 from dynaflow.engine.catalog import Catalog, table_from_description
 from dynaflow.engine.ops.describe_table import describe
 from dynaflow.engine.state import Deferred, EngineState, Output
@@ -25,7 +26,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
-    for option in ("GlobalSecondaryIndexUpdates", "ReplicaUpdates"):
+    for option in ("ReplicaUpdates",):
         if request.get(option):
             raise errors.validation(f"{option} are not supported by this dynaflow version")
     description = copy.deepcopy(table.description)
@@ -72,12 +73,20 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     if "DeletionProtectionEnabled" in request:
         description["DeletionProtectionEnabled"] = bool(request["DeletionProtectionEnabled"])
 
+    gsi_actions = indexes.validate_updates(table, request, mode)
+
     def apply(ctx: WriteContext) -> dict[str, Any]:
         if state.catalog.tables.get(name) is not table:
             raise errors.table_not_found(name)
+        indexes.sync_stored_indexes(ctx.txn, ctx.env.meta, description)
+        work = indexes.apply_updates(description, gsi_actions, request.get("AttributeDefinitions"), mode,
+                                     state.table_arn(name), now) if gsi_actions else []
         Catalog.store(ctx.txn, ctx.env.meta, description)
         updated = table_from_description(description)
         ctx.after_commit.append(lambda: state.catalog.tables.__setitem__(name, updated))
+        for index_name, drop in work:  # after the swap: the background jobs look the index up
+            ctx.after_commit.append(partial(indexes.start_background, state, name, table.table_id, index_name,
+                                            drop=drop))
         public = describe(state, updated, ctx.txn)
         return {"TableDescription": public}
 
