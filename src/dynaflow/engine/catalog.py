@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import orjson
 
-from dynaflow.engine import errors, keys
+from dynaflow.engine import errors, keys, throttle, ttl
 from dynaflow.engine.indexes import Index, Maintainer, check_item, counter_keys, indexes_from_description
 from dynaflow.engine.values import (
     MAX_PARTITION_KEY_SIZE,
@@ -55,11 +55,14 @@ class Table:
     #: Derived in ``__post_init__``: the LMDB key prefix of the table and its key attribute names.
     prefix: bytes = field(init=False, compare=False)
     key_names: tuple[str, ...] = field(init=False, compare=False)
+    #: PROVISIONED: operations consult the engine's token buckets (``throttle.py``).
+    limited: bool = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prefix", keys.table_prefix(self.table_id))
         names = (self.hash_key[0],) if self.range_key is None else (self.hash_key[0], self.range_key[0])
         object.__setattr__(self, "key_names", names)
+        object.__setattr__(self, "limited", throttle.is_limited(self.description))
 
     @property
     def observed(self) -> bool:
@@ -188,7 +191,7 @@ def table_from_description(description: dict[str, Any]) -> Table:
 
 def _observers(description: dict[str, Any]) -> tuple[Callable[[Any, Any], None], ...]:
     """The change observers a table's description calls for (indexes, stream)."""
-    return ()
+    return (*ttl.observers(description),)
 
 
 class Catalog:
@@ -226,6 +229,12 @@ class Catalog:
     @staticmethod
     def exists(txn: Any, meta_db: Any, name: str) -> bool:
         return txn.get(_TABLE + name.encode(), db=meta_db) is not None
+
+    @staticmethod
+    def stored(txn: Any, meta_db: Any, name: str) -> dict[str, Any] | None:
+        """The description of ``name`` as stored in ``txn`` (None if there is none)."""
+        raw = txn.get(_TABLE + name.encode(), db=meta_db)
+        return None if raw is None else dict(orjson.loads(raw))
 
     @staticmethod
     def store(txn: Any, meta_db: Any, description: dict[str, Any]) -> None:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dynaflow.engine import errors
+from dynaflow.engine import errors, ttl
 from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.errors import DynamoError
 from dynaflow.engine.lmdb_env import Durability, LmdbEnv
@@ -34,16 +35,23 @@ from dynaflow.engine.ops import (
     create_table,
     delete_item,
     delete_table,
+    describe_endpoints,
+    describe_limits,
     describe_table,
+    describe_time_to_live,
     get_item,
     list_tables,
+    list_tags_of_resource,
     put_item,
     query,
     scan,
+    tag_resource,
     transact_get_items,
     transact_write_items,
+    untag_resource,
     update_item,
     update_table,
+    update_time_to_live,
 )
 from dynaflow.engine.shape_check import check_request
 from dynaflow.engine.state import Deferred, EngineState, Output, Settings
@@ -72,6 +80,13 @@ OPERATIONS: dict[str, Handler] = {
     "BatchWriteItem": batch_write_item.run,
     "TransactWriteItems": transact_write_items.run,
     "TransactGetItems": transact_get_items.run,
+    "UpdateTimeToLive": update_time_to_live.run,
+    "DescribeTimeToLive": describe_time_to_live.run,
+    "TagResource": tag_resource.run,
+    "UntagResource": untag_resource.run,
+    "ListTagsOfResource": list_tags_of_resource.run,
+    "DescribeLimits": describe_limits.run,
+    "DescribeEndpoints": describe_endpoints.run,
 }
 
 
@@ -79,15 +94,24 @@ class Engine:
     """An open data directory executing DynamoDB operations."""
 
     def __init__(self, path: str | os.PathLike[str], *, durability: Durability = "fsync",
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, clock: Callable[[], float] | None = None) -> None:
         self.path = Path(path)
         env = LmdbEnv(self.path, durability=durability)
         catalog = Catalog()
         with env.read() as txn:
             catalog.load(txn, env.meta)
         self.state = EngineState(env=env, catalog=catalog, writer=Writer(env),
-                                 settings=settings or Settings())
+                                 settings=settings or Settings(), clock=clock or time.time)
         self._closed = False
+        interval = self.state.settings.ttl_interval
+        self._sweeper = ttl.Sweeper(self.state, interval) if interval > 0 else None
+
+    def expire_now(self) -> int:
+        """Run one TTL expiry pass now (after any pending TTL backfill); return the items deleted."""
+        for thread in list(self.state.ttl_backfills):
+            thread.join()
+        self.state.ttl_backfills[:] = [t for t in self.state.ttl_backfills if t.is_alive()]
+        return ttl.sweep(self.state)
 
     def _prepare(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any] | Deferred:
         handler = OPERATIONS.get(operation)
@@ -128,5 +152,9 @@ class Engine:
         if self._closed:
             return
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.stop()
+        for thread in list(self.state.ttl_backfills):
+            thread.join(timeout=10)
         self.state.writer.close()
         self.state.env.close()

@@ -23,7 +23,7 @@ import lmdb
 Durability = Literal["fsync", "os"]
 
 DEFAULT_MAP_SIZE: Final = 1 << 40
-SUBDBS: Final = (b"meta", b"items", b"index", b"stream")
+SUBDBS: Final = (b"meta", b"items", b"index", b"stream", b"ttl")
 
 
 class DataDirLocked(RuntimeError):
@@ -55,6 +55,7 @@ class LmdbEnv:
         self.items = self.dbs[b"items"]
         self.index = self.dbs[b"index"]
         self.stream = self.dbs[b"stream"]
+        self.ttl = self.dbs[b"ttl"]
 
     def _take_lock(self) -> int:
         fd = os.open(self.path / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)

@@ -136,6 +136,9 @@ def read_page(state: EngineState, table: Table, spec: PageSpec, request: dict[st
     response["ScannedCount"] = scanned
     if last is not None:
         response["LastEvaluatedKey"] = out.item(table.extract_key(records.decode_item(last)))
+    if table.limited or state.capped:  # throttle.py; a Query's range lies in one partition
+        partition = spec.low[4:8] if spec.low[:8] == spec.high[:8] else None
+        state.limiter.read(table, partition, capacity.read_units(size, consistent=spec.consistent))
     if request.get("ReturnConsumedCapacity") not in (None, "NONE"):
         units = capacity.read_units(size, consistent=spec.consistent)
         response["ConsumedCapacity"] = capacity.consumed(request, table.name, units)
@@ -260,6 +263,9 @@ def read_index_page(state: EngineState, table: Table, index: Index, spec: PageSp
     response["ScannedCount"] = scanned
     if last is not None:
         response["LastEvaluatedKey"] = out.item(index.entry_lmdb_keys(records.decode_item(last)))
+    if table.limited or state.capped:  # throttle.py: a GSI read draws on the GSI's capacity
+        state.limiter.read(table, None, capacity.read_units(size, consistent=spec.consistent),
+                           index.name if index.is_global else None)
     if request.get("ReturnConsumedCapacity") not in (None, "NONE"):
         units = capacity.read_units(size, consistent=spec.consistent)
         used = capacity.consumed(request, table.name, units)

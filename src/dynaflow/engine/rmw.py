@@ -92,6 +92,8 @@ class RmwOperation:
         raise NotImplementedError
 
     def run(self, ctx: WriteContext) -> dict[str, Any]:
+        if self.table.limited or self.state.capped:
+            self.admit()
         old_record, old = self.check(ctx)
         new, size = self.write(ctx, old_record, old)
         return self.response(old_record, old, new, size)
@@ -102,10 +104,36 @@ class RmwOperation:
         attributes = self.returned(old_record, old, new)
         if attributes is not None:
             response["Attributes"] = attributes
-        used = capacity.consumed(self.request, self.table.name, capacity.write_units(size))
-        if used is not None:
-            response["ConsumedCapacity"] = used
+        wants = self.request.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
+        if wants or self.table.limited or self.state.capped:
+            units, index_units = self.charge(old_record, old, new, size, wants=wants)
+            if wants:
+                response["ConsumedCapacity"] = capacity.consumed(self.request, self.table.name, units,
+                                                                 indexes=index_units)
         return response
+
+    # ------------------------------------------------------------ capacity (``capacity.py``, ``throttle.py``)
+
+    def admit(self) -> None:
+        """Raise ProvisionedThroughputExceededException if the table is out of write capacity."""
+        denied = self.state.limiter.admit_write(self.table, self.key[4:8])
+        if denied is not None:
+            raise denied
+
+    def charge(self, old_record: bytes | None, old: Item | None, new: Item | None, size: int, *,
+               wants: bool) -> tuple[float, capacity.IndexUnits]:
+        """The write's table and index units, charged to the table's buckets when it is limited."""
+        units = capacity.write_units(size)
+        table = self.table
+        limited = table.limited or self.state.capped
+        index_units: capacity.IndexUnits = []
+        if getattr(table, "indexes", ()):
+            if old is None and old_record is not None:
+                old = records.decode_item(old_record)
+            index_units = capacity.index_write_units(table, old, new)
+        if limited:
+            self.state.limiter.charge_write(table, self.key[4:8], units, index_units)
+        return units, index_units
 
     def returned(self, old_record: bytes | None, old: Item | None, new: Item | None) -> Any:
         if self.return_values == "ALL_OLD" and old_record is not None:

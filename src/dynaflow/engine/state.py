@@ -10,6 +10,7 @@ decodes them and turns base64 binary into ``bytes`` as boto3 does.
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import orjson
 from dynaflow.engine import records
 from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.lmdb_env import LmdbEnv
+from dynaflow.engine.throttle import Limiter
 from dynaflow.engine.values import Item
 from dynaflow.engine.writer import WriteContext, Writer
 
@@ -83,6 +85,15 @@ class Settings:
 
     region: str = "us-east-1"
     account: str = "000000000000"
+    #: Seconds between two TTL expiry passes (``ttl.py``); 0 or less runs no background sweeper,
+    #: leaving expiry to ``Engine.expire_now()``.
+    ttl_interval: float = 1.0
+    #: DescribeEndpoints' ``Address`` (the wire server's host:port when it serves one).
+    endpoint_address: str = "localhost:8000"
+    #: Optional caps for PAY_PER_REQUEST tables, in units per second (None: unlimited, as AWS's
+    #: on-demand default); exceeding one raises ThrottlingException (``throttle.py``).
+    on_demand_read_limit: float | None = None
+    on_demand_write_limit: float | None = None
 
 
 @dataclass
@@ -92,6 +103,15 @@ class EngineState:
     writer: Writer
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], float] = time.time
+    #: TTL backfill threads started by UpdateTimeToLive (``ttl.py``), joined by ``expire_now``.
+    ttl_backfills: list[threading.Thread] = field(default_factory=list)
+    #: Token buckets of provisioned tables (``throttle.py``); ``capped`` when on-demand caps are set.
+    limiter: Limiter = field(init=False)
+    capped: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = Limiter(self.settings, lambda: self.clock())
+        self.capped = self.limiter.capped
 
     def table_arn(self, name: str) -> str:
         return f"arn:aws:dynamodb:{self.settings.region}:{self.settings.account}:table/{name}"

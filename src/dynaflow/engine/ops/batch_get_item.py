@@ -31,6 +31,8 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
     unprocessed: dict[str, dict[str, Any]] = {}
     used: list[dict[str, Any]] = []
     total = 0
+    throttled: errors.DynamoError | None = None
+    served = 0
     env = state.env
     with env.env.begin(db=env.items) as txn:
         for table, projection, lmdb_keys, consistent, block in plan:
@@ -42,7 +44,16 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
                     left["Keys"].append(out.item(original))
                     continue
                 record = txn.get(key)
-                units += capacity.read_units(records.item_size(record) if record else 0, consistent=consistent)
+                cost = capacity.read_units(records.item_size(record) if record else 0, consistent=consistent)
+                if table.limited or state.capped:  # throttled keys go back as UnprocessedKeys
+                    denied = state.limiter.try_read(table, key[4:8], cost)
+                    if denied is not None:
+                        throttled = throttled or denied
+                        left = unprocessed.setdefault(table.name, {**block, "Keys": []})
+                        left["Keys"].append(out.item(original))
+                        continue
+                served += 1
+                units += cost
                 if record is None:
                     continue
                 total += records.item_size(record)
@@ -53,6 +64,8 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
             entry = capacity.consumed(request, table.name, units)
             if entry is not None:
                 used.append(entry)
+    if throttled is not None and not served:
+        raise throttled  # DynamoDB raises when no key at all could be read
     response: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
     if used:
         response["ConsumedCapacity"] = used

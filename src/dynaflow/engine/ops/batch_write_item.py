@@ -28,6 +28,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             "Too many items requested for the BatchWriteItem call"
         )
     ops: list[RmwOperation] = []
+    entries: list[tuple[str, dict[str, Any]]] = []
     seen: set[tuple[str, bytes]] = set()
     for table_name, reqs in request_items.items():
         for entry in reqs:
@@ -49,17 +50,36 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
                 raise errors.validation("Provided list of item keys contains duplicates")
             seen.add(marker)
             ops.append(op)
+            entries.append((table_name, entry))
+
+    wants = request.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
 
     def apply(ctx: WriteContext) -> dict[str, Any]:
-        units: dict[str, float] = {}
-        for op in ops:
+        # Throttled requests are handed back as UnprocessedItems; if all of them are, DynamoDB
+        # raises instead. Admission is decided before anything is written (the job contract).
+        # Each request is admitted just before it is applied, so it sees what the previous ones used.
+        throttled: dict[str, list[dict[str, Any]]] = {}
+        error: errors.DynamoError | None = None
+        units: dict[str, tuple[float, capacity.IndexUnits]] = {}
+        for op, (table_name, entry) in zip(ops, entries, strict=True):
+            if op.table.limited or state.capped:
+                denied = state.limiter.admit_write(op.table, op.key[4:8])
+                if denied is not None:
+                    error = error or denied
+                    throttled.setdefault(table_name, []).append(entry)
+                    continue
             old_record, old = op.check(ctx)
-            _, size = op.write(ctx, old_record, old)
-            units[op.table.name] = units.get(op.table.name, 0.0) + capacity.write_units(size)
-        response: dict[str, Any] = {"UnprocessedItems": {}}
-        if request.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
+            new, size = op.write(ctx, old_record, old)
+            if wants or op.table.limited or state.capped:
+                used, index_units = op.charge(old_record, old, new, size, wants=wants)
+                capacity.merge(units, op.table.name, used, index_units)
+        if error is not None and sum(len(v) for v in throttled.values()) == len(ops):
+            raise error  # nothing was written: every request was throttled
+        response: dict[str, Any] = {"UnprocessedItems": throttled}
+        if wants:
             response["ConsumedCapacity"] = [
-                capacity.consumed(request, name, used) for name, used in units.items()
+                capacity.consumed(request, name, used, indexes=index_units)
+                for name, (used, index_units) in units.items()
             ]
         return response
 

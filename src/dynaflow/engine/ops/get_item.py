@@ -29,6 +29,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
             response["Item"] = out.stored(record)
         else:
             response["Item"] = out.item(projection.apply(records.decode_item(record)))
+    if table.limited or state.capped:  # throttle.py: raises when out of read capacity
+        size = records.item_size(record) if record is not None else 0
+        units = capacity.read_units(size, consistent=bool(request.get("ConsistentRead")))
+        state.limiter.read(table, lmdb_key[4:8], units)
     if request.get("ReturnConsumedCapacity") not in (None, "NONE"):
         size = records.item_size(record) if record is not None else 0
         units = capacity.read_units(size, consistent=bool(request.get("ConsistentRead")))
