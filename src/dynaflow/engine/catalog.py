@@ -84,11 +84,11 @@ class Table:
         part = _fast_encode(item.get(hash_name), hash_type, MAX_PARTITION_KEY_SIZE)
         if part is None:
             return None
-        key = self.prefix + keys.partition_hash(part) + part
+        key = self.prefix + keys.partition_part(part)
         if self.range_key is None:
             return key
         sort = _fast_encode(item.get(self.range_key[0]), self.range_key[1], MAX_SORT_KEY_SIZE)
-        return None if sort is None else key + sort
+        return None if sort is None else keys.bounded(key + sort)
 
     def key_from_item(self, item: Item) -> bytes:
         """LMDB key of a full item (PutItem), with DynamoDB's checks on key attributes."""

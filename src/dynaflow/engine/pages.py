@@ -55,7 +55,7 @@ def resolve_select(request: dict[str, Any], compiled: RequestExpressions, *, ind
     what = "ProjectionExpression" if uses_expression else "AttributesToGet"
     if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
         raise errors.validation(
-            "Must specify the ProjectionExpression or AttributesToGet when choosing to get "
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
             "SPECIFIC_ATTRIBUTES"
         )
     if select in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "COUNT") and has_projection:
