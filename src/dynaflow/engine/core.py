@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dynaflow.engine import errors, ttl
+from dynaflow.engine import errors, indexes, ttl
 from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.errors import DynamoError
 from dynaflow.engine.lmdb_env import Durability, LmdbEnv
@@ -103,8 +103,17 @@ class Engine:
         self.state = EngineState(env=env, catalog=catalog, writer=Writer(env),
                                  settings=settings or Settings(), clock=clock or time.time)
         self._closed = False
+        self._resume_index_work()
         interval = self.state.settings.ttl_interval
         self._sweeper = ttl.Sweeper(self.state, interval) if interval > 0 else None
+
+    def _resume_index_work(self) -> None:
+        """Restart GSI backfills and drops that a previous process left unfinished."""
+        for table in list(self.state.catalog.tables.values()):
+            for index in table.indexes:
+                if index.state.status in ("CREATING", "DELETING"):
+                    indexes.start_background(self.state, table.name, table.table_id, index.name,
+                                             drop=index.state.status == "DELETING")
 
     def expire_now(self) -> int:
         """Run one TTL expiry pass now (after any pending TTL backfill); return the items deleted."""

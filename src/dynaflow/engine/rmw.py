@@ -20,6 +20,7 @@ from dynaflow.engine import capacity, errors, records
 from dynaflow.engine.catalog import Table
 from dynaflow.engine.changes import write_change
 from dynaflow.engine.expressions import Condition, RequestExpressions, compile_expressions
+from dynaflow.engine.indexes import check_item
 from dynaflow.engine.state import EngineState, Output
 from dynaflow.engine.values import Item
 from dynaflow.engine.writer import WriteContext
@@ -62,8 +63,13 @@ class RmwOperation:
 
     def check(self, ctx: WriteContext) -> tuple[bytes | None, Item | None]:
         """Read the old item and evaluate the condition; raise before anything is written."""
-        if self.state.catalog.tables.get(self.table.name) is not self.table:
-            raise errors.table_not_found(self.table.name)
+        current = self.state.catalog.tables.get(self.table.name)
+        if current is not self.table:
+            # UpdateTable/UpdateTimeToLive swap the Table object; the table itself is the same one
+            # as long as its id is, and the write must then use its current indexes and observers.
+            if current is None or current.table_id != self.table.table_id:
+                raise errors.table_not_found(self.table.name)
+            self.table = current
         old_record: bytes | None = ctx.txn.get(self.key, db=ctx.env.items)
         old = records.decode_item(old_record) if old_record is not None and self._wants_old() else None
         if self.condition is not None and not self.condition.evaluate(old or {}):
@@ -85,6 +91,8 @@ class RmwOperation:
             return None, old_size
         assert isinstance(result, dict)
         new_size = self.new_size(result)
+        if self.table.indexes:
+            check_item(self.table.indexes, result)  # index key types, before anything is written
         write_change(ctx, self.table, self.key, old_record, result, new_size, old=old)
         return result, max(old_size, new_size)
 

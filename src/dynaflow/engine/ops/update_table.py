@@ -76,8 +76,12 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     gsi_actions = indexes.validate_updates(table, request, mode)
 
     def apply(ctx: WriteContext) -> dict[str, Any]:
-        if state.catalog.tables.get(name) is not table:
+        current = state.catalog.tables.get(name)
+        if current is None or current.table_id != table.table_id:
             raise errors.table_not_found(name)
+        if current is not table:  # another update of this table committed since this one was read
+            raise errors.resource_in_use(f"Attempt to change a resource which is still in use: Table is being "
+                                         f"updated: {name}")
         indexes.sync_stored_indexes(ctx.txn, ctx.env.meta, description)
         work = indexes.apply_updates(description, gsi_actions, request.get("AttributeDefinitions"), mode,
                                      state.table_arn(name), now) if gsi_actions else []
