@@ -211,6 +211,9 @@ class Catalog:
                 tables[table.name] = table
         self.tables = tables
 
+    def forget(self, name: str) -> None:
+        self.tables.pop(name, None)
+
     def get(self, name: str) -> Table:
         table = self.tables.get(name)
         if table is None:

@@ -33,18 +33,20 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     for table_name, reqs in request_items.items():
         for entry in reqs:
             put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
-            if (put is None) == (delete is None):
+            op: RmwOperation
+            if put is not None and delete is not None:
                 raise errors.validation(
                     "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
-                    "the supported datatypes" if put is not None else
-                    "1 validation error detected: Value null at 'requestItems."
-                    f"{table_name}.member.deleteRequest' failed to satisfy constraint: Member must not be null"
+                    "the supported datatypes"
                 )
-            op: RmwOperation
             if put is not None:
                 op = PutItem(state, {"TableName": table_name, "Item": put.get("Item")}, out)
-            else:
+            elif delete is not None:
                 op = DeleteItem(state, {"TableName": table_name, "Key": delete.get("Key")}, out)
+            else:
+                raise errors.validation(
+                    "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+                )
             marker = (table_name, op.key)
             if marker in seen:
                 raise errors.validation("Provided list of item keys contains duplicates")

@@ -35,7 +35,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
                     if not cursor.delete():
                         break
         Catalog.remove(ctx.txn, ctx.env.meta, table)
-        ctx.after_commit.append(lambda: state.catalog.tables.pop(name, None))
+        ctx.after_commit.append(lambda: state.catalog.forget(name))
         return {"TableDescription": description}
 
     return Deferred(apply)
