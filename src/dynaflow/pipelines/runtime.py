@@ -1,0 +1,275 @@
+"""The ingest runtime: Kafka micro-batches through write rules into tables, losing nothing.
+
+One :class:`Ingester` is one member of a consumer group; run more processes to scale out
+(partitions are the unit of parallelism). Its loop::
+
+    records = poll()                                # up to batch_size records, linger_ms wait
+    loop:
+        task = process(records)                      # transform -> write -> dead-letter -> commit
+        records = poll()                             # meanwhile: fetch the next batch (one, bounded)
+        if task still running: pause partitions,     # backpressure: keep polling (group liveness)
+            poll until it finishes, then resume      #   but fetch nothing more
+        await task
+
+``process`` follows the checkpoint commit order (``checkpoint.py``): the sink writes every
+mutation or reports it failed; failed and unparseable records go to the dead-letter store; only
+then are the batch's offsets committed. Batches are processed one at a time, so a key never has
+two writes in flight and a later record of a partition is written after an earlier one — also
+across retries, which happen inside ``process``.
+
+**Replays.** After a restart or a rebalance, a partition is read again from its committed offset;
+the previous owner may already have written records past it (at most one batch: it commits after
+every batch). Records within ``replay_window`` of the first offset read after an assignment are
+written conditionally on the rule's version attribute (the source offset): an older record never
+overwrites a newer one already in the table. Later records use unconditional BatchWriteItem.
+
+**Rule changes** are picked up between batches (``rules_refresh_s``): in-flight records finish
+under the version they started with, and nothing is skipped, because offsets move only by commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dynaflow.config import IngestSettings, KafkaSettings
+from dynaflow.dynamo.client import DynamoClient
+from dynaflow.pipelines.checkpoint import Checkpoint
+from dynaflow.pipelines.deadletter import DeadLetter, DeadLetterStore
+from dynaflow.pipelines.model import Mutation, Record
+from dynaflow.pipelines.registry import RuleRegistry
+from dynaflow.pipelines.retry import Backoff
+from dynaflow.pipelines.rules import CompiledRule, RecordError, WriteRule
+from dynaflow.pipelines.sinks.table import TableSink, WriteOutcome
+from dynaflow.pipelines.sources.kafka import KafkaSource, Partitions
+
+__all__ = ["IngestStats", "Ingester"]
+
+log = logging.getLogger(__name__)
+
+#: How long a write may run before the consumer is paused while we wait for it.
+_PAUSE_AFTER_S = 0.05
+
+
+@dataclass
+class IngestStats:
+    records: int = 0
+    batches: int = 0
+    written: int = 0
+    superseded: int = 0
+    dead_lettered: int = 0
+    throttled: int = 0
+    retries: int = 0
+    pauses: int = 0
+    committed: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+BatchHook = Callable[[list[Record], WriteOutcome], None]
+
+
+class Ingester:
+    """Consume the topics of the registered rules and write their records to the tables."""
+
+    def __init__(self, client: DynamoClient, kafka: KafkaSettings, ingest: IngestSettings, *,
+                 rules: Sequence[WriteRule] | None = None, registry: RuleRegistry | None = None,
+                 dead_letters: DeadLetterStore, on_batch: BatchHook | None = None,
+                 consumer_config: dict[str, Any] | None = None) -> None:
+        if rules is None and registry is None:
+            raise ValueError("give rules, a registry, or both")
+        self.client = client
+        self.kafka = kafka
+        self.settings = ingest
+        self.registry = registry
+        self.dead_letters = dead_letters
+        self.on_batch = on_batch
+        self.stats = IngestStats()
+        self._consumer_config = consumer_config or {}
+        self._static = list(rules or [])
+        self._by_topic: dict[str, list[CompiledRule]] = {}
+        self._versions: dict[str, int] = {}
+        self._refreshed = 0.0
+        self.sink = TableSink(client, concurrency=ingest.concurrency, backoff=Backoff(
+            max_attempts=ingest.max_attempts, base_s=ingest.backoff_base_ms / 1000,
+            cap_s=ingest.backoff_max_ms / 1000, throttle_budget_s=ingest.throttle_budget_s))
+        #: Per partition: offsets below this are replays (written conditionally).
+        self._replay_until: dict[tuple[str, int], int] = {}
+        self._revoked: set[tuple[str, int]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._source: KafkaSource | None = None
+        self._stop = asyncio.Event()
+
+    # ------------------------------------------------------------ rules
+
+    def _install(self, rules: Sequence[WriteRule]) -> None:
+        by_topic: dict[str, list[CompiledRule]] = {}
+        for rule in rules:
+            compiled = CompiledRule(rule)
+            for topic in rule.topics:
+                by_topic.setdefault(topic, []).append(compiled)
+        self._by_topic = by_topic
+        self._versions = {rule.name: rule.version for rule in rules}
+
+    async def _refresh(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._refreshed < self.settings.rules_refresh_s:
+            return
+        self._refreshed = now
+        rules = list(self._static)
+        if self.registry is not None:
+            names = {r.name for r in rules}
+            rules += [r for r in await self.registry.all_latest() if r.name not in names]
+        versions = {rule.name: rule.version for rule in rules}
+        if versions != self._versions or force:
+            if not force:
+                log.info("write rules changed: %s", versions)
+            self._install(rules)
+            if self._source is not None:
+                self._source.subscribe(sorted(self._by_topic))
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self._by_topic)
+
+    # ------------------------------------------------------------ rebalance (consumer thread)
+
+    def _assigned(self, partitions: Partitions) -> None:
+        for tp in partitions:
+            self._replay_until.pop(tp, None)  # set from the first record read after this
+            self._revoked.discard(tp)
+
+    def _revoked_cb(self, partitions: Partitions) -> None:
+        """Runs in the polling thread: let the batch in flight finish and commit before giving up."""
+        self._revoked.update(partitions)
+        task, loop = self._task, self._loop
+        if task is not None and loop is not None and not task.done():
+            async def settle() -> None:
+                await asyncio.wait([task])
+            asyncio.run_coroutine_threadsafe(settle(), loop).result()
+
+    # ------------------------------------------------------------ the loop
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self, *, until: Callable[[IngestStats], bool] | None = None) -> IngestStats:
+        """Run until :meth:`stop` (or ``until(stats)`` is true after a batch); return the stats."""
+        self._loop = asyncio.get_running_loop()
+        await self._refresh(force=True)
+        if not self._by_topic:
+            raise RuntimeError("no write rules to run: onboard one first (dynaflow onboard rule.yaml)")
+        ensure = getattr(self.dead_letters, "ensure", None)
+        if ensure is not None:
+            await ensure()
+        source = KafkaSource(self.kafka, self.topics, on_assign=self._assigned, on_revoke=self._revoked_cb,
+                             extra=self._consumer_config)
+        self._source = source
+        batch, linger = self.settings.batch_size, self.settings.linger_ms / 1000
+
+        def poll() -> Awaitable[list[Record]]:
+            return asyncio.to_thread(source.poll_batch, batch, linger)
+
+        try:
+            records = await poll()
+            while not self._stop.is_set():
+                if not records:
+                    await self._refresh()
+                    records = await poll()
+                    continue
+                self._task = asyncio.create_task(self._process(records))
+                records = await poll()  # the next batch, fetched while this one is written
+                if not self._task.done():
+                    done, _ = await asyncio.wait([self._task], timeout=_PAUSE_AFTER_S)
+                    if not done:
+                        records += await self._wait_paused(source, self._task)
+                await self._task
+                self._task = None
+                if until is not None and until(self.stats):
+                    break
+                await self._refresh()
+        finally:
+            task = self._task
+            if task is not None and not task.done():
+                await asyncio.wait([task])
+            await asyncio.to_thread(source.close)
+            self._source = None
+        return self.stats
+
+    async def _wait_paused(self, source: KafkaSource, task: asyncio.Task[None]) -> list[Record]:
+        """Backpressure: fetch nothing more until ``task`` is done, but keep the consumer polled."""
+        self.stats.pauses += 1
+        stray: list[Record] = []
+        await asyncio.to_thread(source.pause)
+        try:
+            while not task.done():
+                stray += await asyncio.to_thread(source.poll_batch, 1000, 0.05)
+        finally:
+            await asyncio.to_thread(source.resume)
+        return stray
+
+    def _mutations(self, records: list[Record], dead: list[DeadLetter]) -> list[Mutation]:
+        mutations: list[Mutation] = []
+        append = mutations.append
+        by_topic = self._by_topic
+        replay_until = self._replay_until
+        window = self.settings.replay_window
+        for record in records:
+            tp = (record.topic, record.partition)
+            until = replay_until.get(tp)
+            if until is None:
+                until = replay_until[tp] = record.offset + window
+            conditional = record.offset < until
+            for rule in by_topic.get(record.topic, ()):
+                try:
+                    mutation = rule.apply(record)
+                except RecordError as exc:
+                    dead.append(DeadLetter.of(record, rule.name, rule.rule.version, exc.type, exc.message, 1))
+                    continue
+                if mutation is not None:
+                    if conditional and mutation.version is not None:
+                        mutation.conditional = True
+                    append(mutation)
+        return mutations
+
+    async def _process(self, records: list[Record]) -> None:
+        if self._revoked:  # records fetched before a revocation belong to the new owner now
+            records = [r for r in records if (r.topic, r.partition) not in self._revoked]
+        checkpoint = Checkpoint()
+        checkpoint.add(records)
+        dead: list[DeadLetter] = []
+        try:
+            mutations = self._mutations(records, dead)
+            # 1. flush the sink
+            outcome = await self.sink.write(mutations)
+            for failure in outcome.failed:
+                m = failure.mutation
+                dead.append(DeadLetter.of(m.record, m.rule, m.rule_version, failure.error_type,
+                                          failure.error_message, failure.attempts))
+            # 2. flush the dead-letter store
+            if dead:
+                await self.dead_letters.put(dead)
+            checkpoint.written()
+            # 3. commit offsets (partitions revoked meanwhile are not ours to commit)
+            checkpoint.drop_partitions(self._revoked)
+            source = self._source
+            if source is not None and checkpoint.offsets:
+                await asyncio.to_thread(source.commit, checkpoint.offsets)
+            checkpoint.committed()
+        except BaseException:
+            checkpoint.failed()
+            raise
+        stats = self.stats
+        stats.records += len(records)
+        stats.batches += 1
+        stats.written += outcome.written
+        stats.superseded += outcome.superseded
+        stats.dead_lettered += len(dead)
+        stats.throttled += outcome.throttled
+        stats.retries += outcome.retries
+        stats.committed.update(checkpoint.offsets)
+        if self.on_batch is not None:
+            self.on_batch(records, outcome)

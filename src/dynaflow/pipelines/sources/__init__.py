@@ -1,0 +1,1 @@
+"""Sources: where pipeline records come from."""
