@@ -13,8 +13,11 @@ answered ``InternalServerError``, logged with its traceback and counted in :clas
 from __future__ import annotations
 
 import logging
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import orjson
 
 from dynaflow.engine import errors
 from dynaflow.engine.errors import DynamoError
@@ -22,7 +25,7 @@ from dynaflow.wire import protocol
 from dynaflow.wire.accesslog import AccessLog
 from dynaflow.wire.authorize import Authorizer, key_schema_from_description
 from dynaflow.wire.errors import as_dynamo_error, render
-from dynaflow.wire.http import HttpRequest, HttpResponse
+from dynaflow.wire.http import HttpRequest, HttpResponse, render_headers
 from dynaflow.wire.sigv4 import Identity, SigV4Verifier
 
 log = logging.getLogger("dynaflow.wire")
@@ -30,6 +33,10 @@ log = logging.getLogger("dynaflow.wire")
 HEALTH_BODY = b"healthy: dynaflow"
 _CORS_EXPOSE = b"x-amzn-RequestId,x-amzn-ErrorType,x-amz-crc32,Date"
 _SCHEMA_CHANGES = frozenset({"CreateTable", "DeleteTable", "UpdateTable"})
+# Response header lines built once: the per-request work is the request id and the CRC.
+_CORS_HEADERS = b"Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: %s\r\n" % _CORS_EXPOSE
+_CONTENT_TYPE_LINES = {media: b"Content-Type: %s\r\n" % media for media in protocol.JSON_MEDIA_TYPES}
+_NOT_JSON_CRC = b"x-amz-crc32: %d\r\n" % zlib.crc32(protocol.NOT_JSON_PROTOCOL_BODY)
 
 
 class WireClient(Protocol):
@@ -74,40 +81,33 @@ class WireApp:
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         self.stats.requests += 1
-        request_id = protocol.new_request_id()
+        request_id = protocol.new_request_id_bytes()
         headers = request.headers
-        response_headers: list[tuple[bytes, bytes]] = [(b"x-amzn-RequestId", request_id.encode())]
+        head = b"x-amzn-RequestId: %s\r\n" % request_id
         if b"origin" in headers:
-            response_headers += (
-                (b"Access-Control-Allow-Origin", b"*"),
-                (b"Access-Control-Expose-Headers", _CORS_EXPOSE),
-            )
+            head += _CORS_HEADERS
         method = request.method
-        if method == b"OPTIONS":
-            return self._preflight(request, response_headers, request_id)
-        if method in (b"GET", b"HEAD"):
-            response_headers.append((b"Content-Type", b"text/plain"))
-            return self._finish(request, HttpResponse(200, response_headers, HEALTH_BODY), request_id, None,
-                                None, None)
-
+        body = request.body
         media = protocol.media_type(headers.get(b"content-type"))
-        if method != b"POST" or (request.body and media not in protocol.JSON_MEDIA_TYPES):
-            response_headers.append((b"x-amz-crc32", protocol.crc32(protocol.NOT_JSON_PROTOCOL_BODY)))
-            response = HttpResponse(404, response_headers, protocol.NOT_JSON_PROTOCOL_BODY)
-            return self._finish(request, response, request_id, None, None, "UnknownOperationException")
-        content_type = media if media in protocol.JSON_MEDIA_TYPES else protocol.DEFAULT_MEDIA_TYPE
-        response_headers.append((b"Content-Type", content_type))
+        content_type = _CONTENT_TYPE_LINES.get(media) if media is not None else None
+        if method != b"POST" or (content_type is None and body):
+            return self._not_dynamodb(request, head, request_id)
+        if content_type is None:
+            content_type = _CONTENT_TYPE_LINES[protocol.DEFAULT_MEDIA_TYPE]
+        head += content_type
 
         operation: str | None = None
         identity: Identity | None = None
         try:
-            try:
-                body = protocol.decode_body(request.body, headers.get(b"content-encoding"), limit=self.max_body)
-            except protocol.RequestTooLarge:
-                return self._finish(request, HttpResponse(413, response_headers), request_id, None, None,
-                                    "RequestEntityTooLarge")
+            encoding = headers.get(b"content-encoding")
+            if encoding:
+                try:
+                    body = protocol.decode_body(body, encoding, limit=self.max_body)
+                except protocol.RequestTooLarge:
+                    return self._finish(request, HttpResponse(413, head), request_id, None, None,
+                                        "RequestEntityTooLarge")
             data = protocol.parse_json(body) if body else None
-            _, operation = protocol.parse_target(headers.get(b"x-amz-target"))
+            operation = protocol.parse_target(headers.get(b"x-amz-target"))[1]
             identity = self.verifier.verify(method, request.url, headers, request.body)
             if data is None:
                 raise errors.serialization("")
@@ -116,7 +116,7 @@ class WireApp:
             result = await self.client.call_wire(operation, data)
             if operation in _SCHEMA_CHANGES and isinstance(data.get("TableName"), str):
                 self.authorizer.forget(data["TableName"])
-            payload = protocol.dump_json(result)
+            payload = orjson.dumps(result)
             status = 200
             error_type = None
         except Exception as exc:
@@ -124,7 +124,7 @@ class WireApp:
             if system:
                 self.stats.system_errors += 1
                 if not isinstance(exc, DynamoError):
-                    log.exception("internal error answering %s (request %s)", operation, request_id)
+                    log.exception("internal error answering %s (request %s)", operation, request_id.decode())
             else:
                 self.stats.client_errors += 1
             self.stats.by_error[err.type] = self.stats.by_error.get(err.type, 0) + 1
@@ -132,38 +132,50 @@ class WireApp:
             error_type = err.type
         if len(payload) >= protocol.MIN_GZIP_BYTES and protocol.accepts_gzip(headers.get(b"accept-encoding")):
             payload = protocol.compress(payload)
-            response_headers.append((b"Content-Encoding", b"gzip"))
-        response_headers.append((b"x-amz-crc32", protocol.crc32(payload)))
-        return self._finish(
-            request, HttpResponse(status, response_headers, payload), request_id,
-            identity.access_key_id if identity else None, operation, error_type,
-        )
+            head += b"Content-Encoding: gzip\r\n"
+        response = HttpResponse(status, b"%sx-amz-crc32: %d\r\n" % (head, zlib.crc32(payload)), payload)
+        if self.access_log is None:
+            return response
+        return self._finish(request, response, request_id, identity.access_key_id if identity else None,
+                            operation, error_type)
 
-    def _preflight(
-        self, request: HttpRequest, headers: list[tuple[bytes, bytes]], request_id: str
-    ) -> HttpResponse:
+    def _not_dynamodb(self, request: HttpRequest, head: bytes, request_id: bytes) -> HttpResponse:
+        """Answer CORS preflights, health checks and requests not in the JSON protocol."""
+        method = request.method
+        if method == b"OPTIONS":
+            return self._preflight(request, head, request_id)
+        if method in (b"GET", b"HEAD"):
+            return self._finish(request, HttpResponse(200, head + b"Content-Type: text/plain\r\n", HEALTH_BODY),
+                                request_id, None, None, None)
+        response = HttpResponse(404, head + _NOT_JSON_CRC, protocol.NOT_JSON_PROTOCOL_BODY)
+        return self._finish(request, response, request_id, None, None, "UnknownOperationException")
+
+    def _preflight(self, request: HttpRequest, head: bytes, request_id: bytes) -> HttpResponse:
         requested_headers = request.headers.get(b"access-control-request-headers")
         requested_method = request.headers.get(b"access-control-request-method")
+        headers: list[tuple[bytes, bytes]] = []
         if b"origin" not in request.headers:
             headers.append((b"Access-Control-Allow-Origin", b"*"))
         headers.append((b"Access-Control-Allow-Methods", requested_method or b"POST, GET, OPTIONS"))
         if requested_headers:
             headers.append((b"Access-Control-Allow-Headers", requested_headers))
         headers.append((b"Access-Control-Max-Age", b"172800"))
-        return self._finish(request, HttpResponse(200, headers), request_id, None, None, None)
+        return self._finish(request, HttpResponse(200, head + render_headers(headers)), request_id, None, None,
+                            None)
 
     def _finish(
         self,
         request: HttpRequest,
         response: HttpResponse,
-        request_id: str,
+        request_id: bytes,
         key: str | None,
         operation: str | None,
         error: str | None,
     ) -> HttpResponse:
         if self.access_log is not None:
             self.access_log.record(
-                request_id=request_id, client=request.client, key=key, op=operation, status=response.status,
-                error=error, bytes_in=len(request.body), bytes_out=len(response.body), started=request.started,
+                request_id=request_id.decode(), client=request.client, key=key, op=operation,
+                status=response.status, error=error, bytes_in=len(request.body), bytes_out=len(response.body),
+                started=request.started,
             )
         return response

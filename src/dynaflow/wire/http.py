@@ -20,6 +20,11 @@ How a connection works:
   finish the requests they have already received, answering them with ``Connection: close``.
 * A sweeper closes connections idle longer than the keep-alive timeout, or stuck mid-request longer
   than the request timeout (slow-loris clients).
+
+Per request the server does no system call besides the socket's read and write: timeouts are
+checked against a clock the sweeper refreshes once a second (``HttpServerState.now``), and the
+response goes out in one ``write`` of one buffer whose status line and ``Date`` line are
+precomputed. Exact start times (for access logs) are taken only when ``timed`` is set.
 """
 
 from __future__ import annotations
@@ -44,6 +49,17 @@ REASONS: Final = {
     405: b"Method Not Allowed", 413: b"Request Entity Too Large", 431: b"Request Header Fields Too Large",
     500: b"Internal Server Error", 503: b"Service Unavailable",
 }
+_STATUS_LINES: Final = {status: b"HTTP/1.1 %d %s\r\nDate: " % (status, reason) for status, reason in REASONS.items()}
+
+
+def _status_line(status: int) -> bytes:
+    line = _STATUS_LINES.get(status)
+    return line if line is not None else b"HTTP/1.1 %d Unknown\r\nDate: " % status
+
+
+def render_headers(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """``name: value\\r\\n`` lines for :attr:`HttpResponse.headers`."""
+    return b"".join(b"%s: %s\r\n" % pair for pair in headers)
 
 
 class HttpRequest:
@@ -57,7 +73,6 @@ class HttpRequest:
         url: bytes,
         headers: dict[bytes, bytes],
         body: bytes,
-        *,
         http_version: str = "1.1",
         keep_alive: bool = True,
         client: str = "",
@@ -78,11 +93,15 @@ class HttpRequest:
 
 
 class HttpResponse:
-    """A complete HTTP response; ``Content-Length``, ``Date`` and ``Connection`` are added on write."""
+    """A complete HTTP response; ``Content-Length``, ``Date`` and ``Connection`` are added on write.
+
+    ``headers`` is the rendered header block, ``name: value\\r\\n`` per header (see
+    :func:`render_headers`), so that a handler can build it from precomputed pieces.
+    """
 
     __slots__ = ("body", "headers", "status")
 
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
+    def __init__(self, status: int, headers: bytes = b"", body: bytes = b"") -> None:
         self.status = status
         self.headers = headers
         self.body = body
@@ -108,12 +127,18 @@ class HttpServerState:
         self.request_timeout = request_timeout
         self.connections: set[HttpConnection] = set()
         self.shutting_down = False
+        self.timed = False
+        """Whether requests record their exact start (``HttpRequest.started``), for access logs."""
         self.date = b""
+        self.date_block = b""
+        self.now = 0.0
         self.tick()
 
     def tick(self) -> None:
-        """Refresh the cached ``Date`` header value (called about once a second)."""
+        """Refresh the cached ``Date`` line and the coarse clock (called about once a second)."""
         self.date = formatdate(usegmt=True).encode()
+        self.date_block = self.date + b"\r\nContent-Length: "
+        self.now = time.monotonic()
 
     def protocol_factory(self) -> HttpConnection:
         return HttpConnection(self)
@@ -156,7 +181,7 @@ class HttpConnection(asyncio.Protocol):
         self._reading_paused = False
         self._writable = asyncio.Event()
         self._writable.set()
-        self._last_activity = time.monotonic()
+        self._last_activity = state.now
         # the request being parsed
         self._in_message = False
         self._started = 0.0
@@ -187,7 +212,7 @@ class HttpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._failed:
             return
-        self._last_activity = time.monotonic()
+        self._last_activity = self._state.now
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -207,7 +232,8 @@ class HttpConnection(asyncio.Protocol):
     # --- httptools callbacks ----------------------------------------------------------------
     def on_message_begin(self) -> None:
         self._in_message = True
-        self._started = time.monotonic()
+        state = self._state
+        self._started = time.monotonic() if state.timed else state.now
         self._url = b""
         self._headers = {}
         self._header_bytes = 0
@@ -227,8 +253,11 @@ class HttpConnection(asyncio.Protocol):
             self._reject = 431
             raise ValueError("headers too long")
         name = name.lower()
-        previous = self._headers.get(name)
-        self._headers[name] = value if previous is None else previous + b"," + value
+        headers = self._headers
+        if name in headers:
+            headers[name] += b"," + value
+        else:
+            headers[name] = value
 
     def on_headers_complete(self) -> None:
         length = self._headers.get(b"content-length")
@@ -256,9 +285,8 @@ class HttpConnection(asyncio.Protocol):
         parser = self._parser
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = HttpRequest(
-            parser.get_method(), self._url, self._headers, body,
-            http_version=parser.get_http_version(), keep_alive=parser.should_keep_alive(),
-            client=self._client, started=self._started,
+            parser.get_method(), self._url, self._headers, body, parser.get_http_version(),
+            parser.should_keep_alive(), self._client, self._started,
         )
         if self._task is None and not self._queue and not self._closed:
             # Fast path: run the handler right here; most reads finish without suspending, which
@@ -301,7 +329,7 @@ class HttpConnection(asyncio.Protocol):
         finally:
             self._task = None
         if self._failed:
-            self._write(HttpResponse(self._failed, []), keep_alive=False)
+            self._write(HttpResponse(self._failed), keep_alive=False)
             self._close_after_write()
         elif self._state.shutting_down and not self._in_message:
             self._close_after_write()
@@ -310,7 +338,7 @@ class HttpConnection(asyncio.Protocol):
         """Write ``response``; False when the connection closes after it."""
         keep_alive = request.keep_alive and not self._state.shutting_down
         self._write(response, keep_alive, request.method == b"HEAD")
-        self._last_activity = time.monotonic()
+        self._last_activity = self._state.now
         if not keep_alive:
             self._close_after_write()
         return keep_alive
@@ -319,20 +347,11 @@ class HttpConnection(asyncio.Protocol):
         transport = self._transport
         if transport is None or self._closed:
             return
-        status = response.status
-        parts = [
-            b"HTTP/1.1 ", str(status).encode(), b" ", REASONS.get(status, b"Unknown"), b"\r\n",
-            b"Date: ", self._state.date, b"\r\n",
-            b"Content-Length: ", str(len(response.body)).encode(), b"\r\n",
-        ]
-        for name, value in response.headers:
-            parts += (name, b": ", value, b"\r\n")
-        if not keep_alive:
-            parts.append(b"Connection: close\r\n")
-        parts.append(b"\r\n")
-        if not head:
-            parts.append(response.body)
-        transport.write(b"".join(parts))
+        body = response.body
+        transport.write(b"%s%s%d\r\n%s%s\r\n%s" % (
+            _status_line(response.status), self._state.date_block, len(body), response.headers,
+            b"" if keep_alive else b"Connection: close\r\n", b"" if head else body,
+        ))
 
     def _fail(self, status: int) -> None:
         """Answer a request that never reaches the handler, then close the connection.
@@ -344,7 +363,7 @@ class HttpConnection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.pause_reading()
         if self._task is None:
-            self._write(HttpResponse(status, []), keep_alive=False)
+            self._write(HttpResponse(status), keep_alive=False)
             self._close_after_write()
 
     # --- lifecycle --------------------------------------------------------------------------

@@ -70,19 +70,34 @@ def media_type(content_type: bytes | None) -> bytes | None:
     return cached
 
 
+_target_cache: dict[bytes, tuple[str, str]] = {}
+
+
 def parse_target(target: bytes | None) -> tuple[str, str]:
     """``(service, operation)`` from ``X-Amz-Target``, or ``UnknownOperationException``.
 
     Streams operations exist only under the streams service and vice versa, as in DynamoDB;
-    whether the operation is implemented is the engine's answer.
+    whether the operation is implemented is the engine's answer. Valid targets are remembered
+    (a client uses a handful), so the common case is one dictionary lookup.
     """
     if target:
-        service, dot, operation = target.decode("latin-1").partition(".")
-        if dot and _OPERATION.fullmatch(operation):
-            if service == DYNAMODB_SERVICE and operation not in STREAMS_OPERATIONS:
-                return service, operation
-            if service == STREAMS_SERVICE and operation in STREAMS_OPERATIONS:
-                return service, operation
+        cached = _target_cache.get(target)
+        if cached is not None:
+            return cached
+        parsed = _parse_target(target)
+        if len(_target_cache) < 256:
+            _target_cache[target] = parsed
+        return parsed
+    raise errors.unknown_operation()
+
+
+def _parse_target(target: bytes) -> tuple[str, str]:
+    service, dot, operation = target.decode("latin-1").partition(".")
+    if dot and _OPERATION.fullmatch(operation):
+        if service == DYNAMODB_SERVICE and operation not in STREAMS_OPERATIONS:
+            return service, operation
+        if service == STREAMS_SERVICE and operation in STREAMS_OPERATIONS:
+            return service, operation
     raise errors.unknown_operation()
 
 
@@ -138,6 +153,9 @@ _ID_PREFIX = base64.b32encode(os.urandom(25))[:36].decode()  # per process: 180 
 _id_counter = itertools.count()
 
 
+_ID_PREFIX_BYTES = _ID_PREFIX.encode()
+
+
 def new_request_id() -> str:
     """A 52-character request id from ``A-Z0-9``: a random per-process prefix and a counter.
 
@@ -147,9 +165,28 @@ def new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_id_counter):016X}"
 
 
+def new_request_id_bytes() -> bytes:
+    """:func:`new_request_id` as the bytes of the response header (same sequence, same counter)."""
+    return b"%s%016X" % (_ID_PREFIX_BYTES, next(_id_counter))
+
+
+_gzip_cache: dict[bytes, bool] = {}
+
+
 def accepts_gzip(accept_encoding: bytes | None) -> bool:
-    """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` does not)."""
-    if not accept_encoding or b"gzip" not in accept_encoding.lower():
+    """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` does not); answers are remembered."""
+    if not accept_encoding:
+        return False
+    cached = _gzip_cache.get(accept_encoding)
+    if cached is None:
+        cached = _accepts_gzip(accept_encoding)
+        if len(_gzip_cache) < 256:
+            _gzip_cache[accept_encoding] = cached
+    return cached
+
+
+def _accepts_gzip(accept_encoding: bytes) -> bool:
+    if b"gzip" not in accept_encoding.lower():
         return False
     for part in accept_encoding.lower().split(b","):
         name, _, params = part.partition(b";")

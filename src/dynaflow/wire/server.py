@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import signal
 import socket
@@ -139,6 +140,7 @@ async def serve(
     app = WireApp(client, verifier=verifier, account_id=account, access_log=access_log,
                   max_body=settings.max_body)
     state = HttpServerState(app, max_body=settings.max_body)
+    state.timed = access_log is not None  # exact request start times only for the access log
     installed: list[signal.Signals] = []
     server: asyncio.Server | None = None
     sweeper: asyncio.Task[None] | None = None
@@ -190,8 +192,17 @@ def run(settings: ServeSettings, *, ready: Callable[[str], None] | None = None) 
         loop_factory = uvloop.new_event_loop
     except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
         loop_factory = None
+
+    def started(url: str) -> None:
+        # Everything alive now (modules, the engine's catalog, shape tables) lives as long as the
+        # process: move it out of the collector's generations, so that the full collections that
+        # request garbage eventually triggers never traverse it again.
+        gc.freeze()
+        if ready is not None:
+            ready(url)
+
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve(settings, ready=ready))
+        runner.run(serve(settings, ready=started))
 
 
 def announce(url: str, settings: ServeSettings, auth: str) -> None:

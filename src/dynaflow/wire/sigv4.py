@@ -72,47 +72,45 @@ class Identity:
     policy: Any = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Authorization:
-    algorithm: str
-    credential: str
-    signed_headers: str
-    signature: str
-
-
-def _parse_authorization(header: str) -> _Authorization:
+def _parse_authorization(header: str) -> tuple[str, str, str, str]:
+    """``(algorithm, Credential, SignedHeaders, Signature)``; a missing parameter is ``""``."""
     algorithm, _, rest = header.strip().partition(" ")
-    params: dict[str, str] = {}
+    credential = signed_headers = signature = ""
     for part in rest.split(","):
-        key, eq, value = part.strip().partition("=")
+        key, eq, value = part.partition("=")
         if eq:
-            params[key.strip()] = value.strip()
-    return _Authorization(
-        algorithm, params.get("Credential", ""), params.get("SignedHeaders", ""), params.get("Signature", "")
-    )
+            key = key.strip()
+            if key == "Credential":
+                credential = value.strip()
+            elif key == "Signature":
+                signature = value.strip()
+            elif key == "SignedHeaders":
+                signed_headers = value.strip()
+    return algorithm, credential, signed_headers, signature
 
 
 def _format_amz(ts: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts))
 
 
+_date_cache: dict[bytes, tuple[str, float]] = {}
+
+
 def _parse_date(headers: Mapping[bytes, bytes]) -> tuple[str, float]:
-    """``(X-Amz-Date text, epoch seconds)`` from ``X-Amz-Date`` or ``Date``."""
+    """``(X-Amz-Date text, epoch seconds)`` from ``X-Amz-Date`` or ``Date``.
+
+    Valid ``X-Amz-Date`` values are remembered: a busy client signs many requests per second.
+    """
     raw = headers.get(b"x-amz-date")
     if raw is not None:
-        text = raw.decode("latin-1").strip()
-        if not _AMZ_DATE.fullmatch(text):
-            raise errors.incomplete_signature(
-                f"Date must be in ISO-8601 'basic format'. Got '{text}'. See http://en.wikipedia.org/wiki/ISO_8601"
-            )
-        parts = (int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
-                  int(text[13:15]))  # time.strptime costs ~10 µs; this ~1 µs
-        if not (1 <= parts[1] <= 12 and 1 <= parts[2] <= 31 and parts[3] < 24 and parts[4] < 60
-                and parts[5] < 61):
-            raise errors.incomplete_signature(
-                f"Date must be in ISO-8601 'basic format'. Got '{text}'. See http://en.wikipedia.org/wiki/ISO_8601"
-            )
-        return text, float(calendar.timegm((*parts, 0, 0, 0)))
+        cached = _date_cache.get(raw)
+        if cached is not None:
+            return cached
+        parsed = _parse_amz_date(raw)
+        if len(_date_cache) >= 4096:
+            _date_cache.clear()
+        _date_cache[raw] = parsed
+        return parsed
     text = headers.get(b"date", b"").decode("latin-1").strip()
     fields = parsedate_tz(text)
     if fields is None:
@@ -121,6 +119,22 @@ def _parse_date(headers: Mapping[bytes, bytes]) -> tuple[str, float]:
         )
     epoch = float(calendar.timegm(fields[:9]) - (fields[9] or 0))
     return _format_amz(epoch), epoch
+
+
+def _parse_amz_date(raw: bytes) -> tuple[str, float]:
+    text = raw.decode("latin-1").strip()
+    if not _AMZ_DATE.fullmatch(text):
+        raise errors.incomplete_signature(
+            f"Date must be in ISO-8601 'basic format'. Got '{text}'. See http://en.wikipedia.org/wiki/ISO_8601"
+        )
+    parts = (int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
+             int(text[13:15]))  # time.strptime costs ~10 µs; this ~1 µs
+    if not (1 <= parts[1] <= 12 and 1 <= parts[2] <= 31 and parts[3] < 24 and parts[4] < 60
+            and parts[5] < 61):
+        raise errors.incomplete_signature(
+            f"Date must be in ISO-8601 'basic format'. Got '{text}'. See http://en.wikipedia.org/wiki/ISO_8601"
+        )
+    return text, float(calendar.timegm((*parts, 0, 0, 0)))
 
 
 def canonical_uri(raw_path: str) -> str:
@@ -155,10 +169,14 @@ def canonical_query(query: str) -> str:
 def canonical_request(
     method: bytes, url: bytes, headers: Mapping[bytes, bytes], signed_headers: str, payload_hash: str
 ) -> str:
-    path, _, query = url.decode("latin-1").partition("?")
-    lines = [method.decode("latin-1"), canonical_uri(path), canonical_query(query)]
+    if url == b"/":  # every SDK's DynamoDB request
+        lines = [method.decode("latin-1"), "/", ""]
+    else:
+        path, _, query = url.decode("latin-1").partition("?")
+        lines = [method.decode("latin-1"), canonical_uri(path), canonical_query(query)]
+    get = headers.get
     for name in signed_headers.split(";"):
-        value = headers.get(name.encode("latin-1"), b"").decode("latin-1")
+        value = get(name.encode("latin-1"), b"").decode("latin-1")
         lines.append(f"{name}:{' '.join(value.split())}")
     lines += ("", signed_headers, payload_hash)
     return "\n".join(lines)
@@ -179,7 +197,9 @@ class SigV4Verifier:
         self._account_id = account_id
         self._clock = clock
         self._max_skew = max_skew
-        self._signing_keys: dict[tuple[str, str, str, str], bytes] = {}
+        self._signing_keys: dict[tuple[str, str, str, str, str], bytes] = {}
+        self._open_identities: dict[str, Identity] = {}
+        self._valid_regions: set[str] = set()
 
     @property
     def open(self) -> bool:
@@ -190,27 +210,28 @@ class SigV4Verifier:
         """The signer's identity, or the DynamoDB error for the request's authentication fault."""
         raw = headers.get(b"authorization")
         header = raw.decode("latin-1") if raw is not None else ""
-        if not header.strip().startswith("AWS4-"):
+        if not header.lstrip().startswith("AWS4-"):
             raise errors.missing_authentication_token("Request is missing Authentication Token")
-        auth = _parse_authorization(header)
-        missing = "".join(
-            f"Authorization header requires '{name}' parameter. "
-            for name, value in (
-                ("Credential", auth.credential), ("Signature", auth.signature),
-                ("SignedHeaders", auth.signed_headers),
+        algorithm, credential, signed_headers, signature = _parse_authorization(header)
+        if not (credential and signature and signed_headers
+                and (b"x-amz-date" in headers or b"date" in headers)):
+            missing = "".join(
+                f"Authorization header requires '{name}' parameter. "
+                for name, value in (
+                    ("Credential", credential), ("Signature", signature), ("SignedHeaders", signed_headers),
+                )
+                if not value
             )
-            if not value
-        )
-        if b"x-amz-date" not in headers and b"date" not in headers:
-            missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
-        if missing:
+            if b"x-amz-date" not in headers and b"date" not in headers:
+                missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
             raise errors.incomplete_signature(f"{missing}Authorization={header}")
 
-        parts = auth.credential.rstrip("/").split("/")
         if self._keys is None:
-            key_id = parts[0]
-            region = parts[2] if len(parts) == 5 and _REGION.fullmatch(parts[2]) else DEFAULT_REGION
-            return Identity(key_id, f"arn:aws:iam::{self._account_id}:user/{key_id}", region)
+            identity = self._open_identities.get(credential)
+            if identity is None:
+                identity = self._open_identity(credential)
+            return identity
+        parts = credential.rstrip("/").split("/")
 
         amz_date, signed_at = _parse_date(headers)
         now = self._clock()
@@ -226,19 +247,55 @@ class SigV4Verifier:
                 f"Signature not yet current: {amz_date} is still later than "
                 f"{_format_amz(now + self._max_skew)} ({_format_amz(now)} + {minutes} min.)"
             )
-        signed_names = auth.signed_headers.split(";")
-        if "host" not in (name.lower() for name in signed_names):
+        if "host" not in signed_headers.lower().split(";"):
             raise errors.invalid_signature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
-        if auth.algorithm != ALGORITHM:
+        if algorithm != ALGORITHM:
             raise errors.incomplete_signature(
-                f"Unsupported AWS 'algorithm': '{auth.algorithm}' (only {ALGORITHM} for now). "
+                f"Unsupported AWS 'algorithm': '{algorithm}' (only {ALGORITHM} for now). "
             )
         if len(parts) != 5:
             raise errors.incomplete_signature(
                 "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term,"
-                f" got '{auth.credential}'"
+                f" got '{credential}'"
             )
         key_id, day, region, service, terminator = parts
+        if (region in self._valid_regions and service == SERVICE and terminator == "aws4_request"
+                and day == amz_date[:8]):
+            pass  # the usual case: a scope seen before
+        else:
+            self._check_scope(day, region, service, terminator, amz_date)
+
+        key = self._keys.get(key_id)
+        if key is None:
+            raise errors.unrecognized_client()
+        token = headers.get(b"x-amz-security-token")
+        if token is not None and (key.session_token is None or token.decode("latin-1") != key.session_token):
+            raise errors.unrecognized_client("The security token included in the request is invalid")
+        if token is None and key.session_token is not None:
+            raise errors.unrecognized_client("The security token included in the request is invalid")
+
+        payload_hash = hashlib.sha256(body).hexdigest()
+        request = canonical_request(method, url, headers, signed_headers, payload_hash)
+        to_sign = (f"{ALGORITHM}\n{amz_date}\n{day}/{region}/{service}/{terminator}\n"
+                   f"{hashlib.sha256(request.encode()).hexdigest()}")
+        signing_key = self._signing_key(key, day, region, service)
+        expected = hmac.digest(signing_key, to_sign.encode(), "sha256").hex()
+        if not hmac.compare_digest(expected, signature):
+            raise errors.invalid_signature(_MISMATCH)
+        return Identity(key_id, key.principal, region, key.policy)
+
+    def _open_identity(self, credential: str) -> Identity:
+        """The identity of any credentials when no keys are configured (remembered per credential)."""
+        parts = credential.rstrip("/").split("/")
+        key_id = parts[0]
+        region = parts[2] if len(parts) == 5 and _REGION.fullmatch(parts[2]) else DEFAULT_REGION
+        identity = Identity(key_id, f"arn:aws:iam::{self._account_id}:user/{key_id}", region)
+        if len(self._open_identities) >= 4096:
+            self._open_identities.clear()
+        self._open_identities[credential] = identity
+        return identity
+
+    def _check_scope(self, day: str, region: str, service: str, terminator: str, amz_date: str) -> None:
         problems = []
         if not _REGION.fullmatch(region):
             problems.append(f"Credential should be scoped to a valid region, not '{region}'. ")
@@ -255,34 +312,17 @@ class SigV4Verifier:
             )
         if problems:
             raise errors.invalid_signature("".join(problems).rstrip())
-
-        key = self._keys.get(key_id)
-        if key is None:
-            raise errors.unrecognized_client()
-        token = headers.get(b"x-amz-security-token")
-        if token is not None and (key.session_token is None or token.decode("latin-1") != key.session_token):
-            raise errors.unrecognized_client("The security token included in the request is invalid")
-        if token is None and key.session_token is not None:
-            raise errors.unrecognized_client("The security token included in the request is invalid")
-
-        payload_hash = hashlib.sha256(body).hexdigest()
-        request = canonical_request(method, url, headers, auth.signed_headers, payload_hash)
-        scope = f"{day}/{region}/{service}/{terminator}"
-        to_sign = f"{ALGORITHM}\n{amz_date}\n{scope}\n{hashlib.sha256(request.encode()).hexdigest()}"
-        signing_key = self._signing_key(key, day, region, service)
-        expected = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, auth.signature):
-            raise errors.invalid_signature(_MISMATCH)
-        return Identity(key_id, key.principal, region, key.policy)
+        if len(self._valid_regions) < 256:
+            self._valid_regions.add(region)
 
     def _signing_key(self, key: AccessKey, day: str, region: str, service: str) -> bytes:
-        cache_key = (key.access_key_id, day, region, service)
+        cache_key = (key.access_key_id, key.secret_access_key, day, region, service)
         cached = self._signing_keys.get(cache_key)
         if cached is not None:
             return cached
         derived = ("AWS4" + key.secret_access_key).encode()
         for part in (day, region, service, "aws4_request"):
-            derived = hmac.new(derived, part.encode(), hashlib.sha256).digest()
+            derived = hmac.digest(derived, part.encode(), "sha256")
         if len(self._signing_keys) > 4096:
             self._signing_keys.clear()
         self._signing_keys[cache_key] = derived
