@@ -33,7 +33,10 @@ from dynaflow.dynamo.client import DynamoClient
 from dynaflow.engine.values import format_number
 
 #: Attributes a replica may add for its own bookkeeping; they are not part of the row's content.
-DEFAULT_IGNORED: Final = frozenset({"_dynaflow_seq", "_dynaflow_src"})
+#: Keep in sync with :data:`dynaflow.cdc.replica.BOOKKEEPING` (a test checks it).
+DEFAULT_IGNORED: Final = frozenset({"_dynaflow_seq", "_dynaflow_src", "_dynaflow_deleted", "_dynaflow_expires"})
+#: A row carrying this attribute is a replica's tombstone for a deleted row: it counts as absent.
+TOMBSTONE: Final = "_dynaflow_deleted"
 DEFAULT_THRESHOLD_PERCENT: Final = 0.0001
 
 Key = dict[str, Any]
@@ -130,6 +133,7 @@ def _hash(raw: bytes) -> int:
 class _Shape:
     key_names: tuple[str, ...]
     ignored: frozenset[str]
+    tombstone: str | None = TOMBSTONE
 
     def key_of(self, item: Mapping[str, Any]) -> Key:
         return {name: item[name] for name in self.key_names}
@@ -145,15 +149,17 @@ class _Shape:
 # ---------------------------------------------------------------- scanning
 
 
-async def _scan(ref: TableRef, segments: int, on_item: Any) -> None:
+async def _scan(ref: TableRef, shape: _Shape, segments: int, on_item: Any) -> None:
     async def segment(number: int) -> None:
         request: dict[str, Any] = {"TableName": ref.table, "ConsistentRead": True}
         if segments > 1:
             request.update(Segment=number, TotalSegments=segments)
         while True:
             page = await ref.client.call("Scan", request)
+            tombstone = shape.tombstone
             for item in page.get("Items", ()):
-                on_item(item)
+                if tombstone is None or tombstone not in item:
+                    on_item(item)
             last = page.get("LastEvaluatedKey")
             if not last:
                 return
@@ -180,7 +186,7 @@ async def _digests(ref: TableRef, shape: _Shape, buckets: int, segments: int) ->
         result.count[bucket] = result.count.get(bucket, 0) + 1
         result.rows += 1
 
-    await _scan(ref, segments, fold)
+    await _scan(ref, shape, segments, fold)
     return result
 
 
@@ -194,7 +200,7 @@ async def _rows_in(ref: TableRef, shape: _Shape, wanted: set[int], buckets: int,
         if _hash(key_id) % buckets in wanted:
             rows[key_id] = (key, shape.content_hash(item))
 
-    await _scan(ref, segments, keep)
+    await _scan(ref, shape, segments, keep)
     return rows
 
 
@@ -210,7 +216,9 @@ async def key_names_of(ref: TableRef) -> tuple[str, ...]:
 async def _current(ref: TableRef, shape: _Shape, key: Key) -> int | None:
     response = await ref.client.call("GetItem", {"TableName": ref.table, "Key": key, "ConsistentRead": True})
     item = response.get("Item")
-    return None if item is None else shape.content_hash(item)
+    if item is None or (shape.tombstone is not None and shape.tombstone in item):
+        return None
+    return shape.content_hash(item)
 
 
 async def _still_differs(source: TableRef, target: TableRef, shape: _Shape, key: Key,
@@ -233,6 +241,7 @@ async def check_parity(
     buckets: int = 4096,
     sample: int = 20,
     ignored: Iterable[str] = DEFAULT_IGNORED,
+    tombstone: str | None = TOMBSTONE,
     recheck_attempts: int = 3,
     recheck_delay: float = 0.2,
 ) -> ParityReport:
@@ -240,7 +249,7 @@ async def check_parity(
     source_keys, target_keys = await asyncio.gather(key_names_of(source), key_names_of(target))
     if source_keys != target_keys:
         raise ValueError(f"key schemas differ: source {source_keys}, target {target_keys}")
-    shape = _Shape(source_keys, frozenset(ignored))
+    shape = _Shape(source_keys, frozenset(ignored), tombstone)
     left, right = await asyncio.gather(
         _digests(source, shape, buckets, segments), _digests(target, shape, buckets, segments)
     )

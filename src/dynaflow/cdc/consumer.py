@@ -1,0 +1,174 @@
+"""One shard, read to its end: GetRecords -> sink -> checkpoint, in that order, forever.
+
+The commit order, per batch (one ``GetRecords`` page, at most ``batch_limit`` records):
+
+1. hand the page's changes to the sink, which returns once they are durably applied;
+2. move the shard's checkpoint to the last sequence number of the page (conditional on still
+   owning the lease — a worker that lost it stops here and the new owner replays from the last
+   checkpoint, which the sink's per-item sequence check makes harmless);
+3. report the batch to the metrics.
+
+A failing batch is retried with backoff; if it keeps failing it is split in halves, recursively,
+until the record that fails alone is found; that record goes to the dead-letter store with its
+evidence and the checkpoint moves past it. A transient failure (the target is down, throttling)
+is retried for as long as it lasts — an outage pauses the shard, it never dead-letters.
+
+Positions that no longer exist: a checkpoint older than the stream's retention
+(``TrimmedDataAccessException``) or a shard that disappeared (``ResourceNotFoundException``) means
+changes were lost to the pipeline. The consumer never skips silently: it asks for a *reconcile*
+(see :mod:`dynaflow.cdc.snapshot`), which re-copies only the rows that differ, and resumes from the
+oldest record still retained (``TRIM_HORIZON``) — a position taken before the reconcile's scan.
+
+Waiting for records: the generic path polls ``GetRecords`` every ``poll_interval`` while the shard
+is idle. A client may offer ``wait_for_stream_records(stream_arn, shard_id, timeout)`` (the
+embedded engine's in-process subscription), which returns as soon as the shard has new records;
+the consumer then wakes within microseconds instead of a poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal
+
+from dynaflow.cdc.deadletter import DeadLetterStore, letter_for
+from dynaflow.cdc.leases import Lease, LeaseTable
+from dynaflow.cdc.metrics import CdcMetrics
+from dynaflow.cdc.model import LATEST, SHARD_END, TRIM_HORIZON, Change
+from dynaflow.cdc.retry import Backoff, error_code
+from dynaflow.cdc.sink import Sink
+from dynaflow.dynamo.client import DynamoClient
+
+Outcome = Literal["finished", "lost", "stopped"]
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    batch_limit: int = 1000
+    poll_interval: float = 0.05
+    backoff: Backoff = field(default_factory=Backoff)
+
+
+class ShardConsumer:
+    def __init__(self, *, source: DynamoClient, stream_arn: str, lease: Lease, owner: str, leases: LeaseTable,
+                 sink: Sink, dead_letters: DeadLetterStore, metrics: CdcMetrics, settings: ConsumerSettings,
+                 request_reconcile: Callable[[str], Awaitable[None]]) -> None:
+        self.source, self.stream_arn, self.lease, self.owner = source, stream_arn, lease, owner
+        self.leases, self.sink, self.dead_letters, self.metrics = leases, sink, dead_letters, metrics
+        self.settings, self.request_reconcile = settings, request_reconcile
+        self.shard_id = lease.key.removeprefix("shard#")
+        self.checkpoint = lease.checkpoint or TRIM_HORIZON
+        self._waiter = getattr(source, "wait_for_stream_records", None)
+
+    # ------------------------------------------------------------ positions
+
+    async def _iterator(self) -> str | None:
+        """A shard iterator at the checkpoint; None when the shard is gone (a reconcile was asked)."""
+        request: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": self.shard_id}
+        if self.checkpoint in (TRIM_HORIZON, LATEST):
+            request["ShardIteratorType"] = self.checkpoint
+        else:
+            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self.checkpoint)
+        try:
+            response = await self.settings.backoff.run(lambda: self.source.call("GetShardIterator", request))
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "TrimmedDataAccessException":
+                await self._gap(f"checkpoint {self.checkpoint} is older than the stream's retention")
+                return await self._iterator()
+            if code == "ResourceNotFoundException":
+                await self._gap("the shard is no longer in the stream")
+                return None
+            raise
+        iterator = response.get("ShardIterator")
+        return str(iterator) if iterator else None
+
+    async def _gap(self, why: str) -> None:
+        await self.request_reconcile(f"shard {self.shard_id}: {why}")
+        self.checkpoint = TRIM_HORIZON
+
+    # ------------------------------------------------------------ delivery
+
+    async def _deliver(self, changes: Sequence[Change]) -> None:
+        def note(exc: BaseException) -> None:
+            self.metrics.retried(self.shard_id, error_code(exc) or type(exc).__name__)
+
+        try:
+            await self.settings.backoff.run(lambda: self.sink.apply(changes), on_retry=note)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if len(changes) > 1:
+                middle = len(changes) // 2
+                await self._deliver(changes[:middle])
+                await self._deliver(changes[middle:])
+                return
+            await self.dead_letters.put(letter_for(changes[0], exc, stream_arn=self.stream_arn,
+                                                   shard_id=self.shard_id, attempts=self.settings.backoff.attempts))
+            self.metrics.dead_lettered(self.shard_id, 1)
+
+    async def _commit(self, checkpoint: str, **extra: dict[str, Any]) -> bool:
+        if await self.leases.update(self.lease.key, self.owner, {"checkpoint": {"S": checkpoint}, **extra}):
+            self.checkpoint = checkpoint
+            return True
+        return False
+
+    # ------------------------------------------------------------ the loop
+
+    async def run(self) -> Outcome:
+        if self.checkpoint == SHARD_END:
+            return "finished"
+        iterator = await self._iterator()
+        if iterator is None:
+            return "finished" if await self._commit(SHARD_END) else "lost"
+        reached_tip = self.lease.tip
+        while True:
+            try:
+                response = await self.settings.backoff.run(partial(self._read, iterator))
+            except Exception as exc:
+                code = error_code(exc)
+                if code == "ExpiredIteratorException":
+                    iterator = await self._iterator()
+                    if iterator is None:
+                        return "finished" if await self._commit(SHARD_END) else "lost"
+                    continue
+                if code == "TrimmedDataAccessException":
+                    await self._gap("the iterator's position was trimmed while reading")
+                    iterator = await self._iterator()
+                    if iterator is None:
+                        return "finished" if await self._commit(SHARD_END) else "lost"
+                    continue
+                raise
+            records = response.get("Records") or []
+            following = response.get("NextShardIterator")
+            if records:
+                changes = [Change.from_record(r) for r in records]
+                await self._deliver(changes)
+                if not await self._commit(changes[-1].sequence_number):
+                    return "lost"
+                created = changes[-1].created_at
+                self.metrics.applied(self.shard_id, len(changes),
+                                     max(0.0, time.time() - created) if created is not None else 0.0)
+            if not following:
+                return "finished" if await self._commit(SHARD_END) else "lost"
+            iterator = str(following)
+            if not records:
+                if not reached_tip:
+                    if not await self.leases.update(self.lease.key, self.owner, {"tip": {"BOOL": True}}):
+                        return "lost"
+                    reached_tip = True
+                self.metrics.applied(self.shard_id, 0, 0.0)
+                await self._idle()
+
+    async def _read(self, iterator: str) -> dict[str, Any]:
+        return await self.source.call("GetRecords", {"ShardIterator": iterator, "Limit": self.settings.batch_limit})
+
+    async def _idle(self) -> None:
+        if self._waiter is not None:
+            # Hook: the embedded engine's in-process subscription wakes us when the shard grows.
+            await self._waiter(self.stream_arn, self.shard_id, self.settings.poll_interval * 20)
+        else:
+            await asyncio.sleep(self.settings.poll_interval)

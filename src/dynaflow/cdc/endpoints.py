@@ -1,0 +1,54 @@
+"""Clients for a remote endpoint that also speak the DynamoDB Streams API.
+
+Streams operations (``ListStreams``, ``DescribeStream``, ``GetShardIterator``, ``GetRecords``) belong
+to a separate service (``dynamodbstreams``, its own endpoint on AWS: ``streams.dynamodb.<region>``;
+the same URL on DynamoDB Local, Alternator and dynaflow's server). :func:`connect_with_streams`
+opens both and returns one :class:`~dynaflow.dynamo.client.DynamoClient` that routes each operation
+to the right one, so the CDC runtime keeps calling ``client.call(operation, request)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from typing import Any, Final
+
+from dynaflow.dynamo.client import DynamoClient
+
+STREAMS_OPERATIONS: Final = frozenset({"ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"})
+
+
+class WithStreams:
+    """One client over two: table operations to ``tables``, streams operations to ``streams``."""
+
+    def __init__(self, tables: DynamoClient, streams: DynamoClient) -> None:
+        self.tables, self.streams = tables, streams
+
+    async def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        target = self.streams if operation in STREAMS_OPERATIONS else self.tables
+        return await target.call(operation, request)
+
+    async def close(self) -> None:
+        await self.tables.close()
+        await self.streams.close()
+
+
+async def connect_with_streams(endpoint_url: str | None, *, region: str = "us-east-1",
+                               access_key_id: str | None = None, secret_access_key: str | None = None,
+                               max_connections: int = 64, timeout_s: float = 30.0) -> WithStreams:
+    """A remote client for ``endpoint_url`` (None: AWS in ``region``) with the Streams API routed."""
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import get_session
+
+    from dynaflow.dynamo.remote import RemoteClient, connect_remote
+
+    tables = await connect_remote(endpoint_url, region=region, access_key_id=access_key_id,
+                                  secret_access_key=secret_access_key, max_connections=max_connections,
+                                  timeout_s=timeout_s)
+    config = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"}, parameter_validation=False,
+                       max_pool_connections=max_connections, connect_timeout=timeout_s, read_timeout=timeout_s)
+    stack = AsyncExitStack()
+    client = await stack.enter_async_context(get_session().create_client(
+        "dynamodbstreams", endpoint_url=endpoint_url, region_name=region, config=config,
+        aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key))
+    return WithStreams(tables, RemoteClient(client, stack, endpoint_url))
