@@ -7,7 +7,7 @@ reachable from Python and tested there.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,8 +40,14 @@ def up(
     """Run dynaflow on DATA: the DynamoDB-compatible endpoint on loopback, durable by default.
 
     Point any SDK at it: ``aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000``.
+    Registered ingest rules are resumed alongside when Kafka is configured (``kafka.*`` settings).
     """
-    serve(data=data, host=host, port=port)
+    ingesting = _resume_ingest(data)
+    try:
+        serve(data=data, host=host, port=port)
+    finally:
+        if ingesting is not None:
+            ingesting.stop()
 
 
 @app.command()
@@ -85,6 +91,168 @@ def serve(
     except ServeError as exc:
         typer.echo(f"dynaflow serve: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+# ---------------------------------------------------------------- ingest: onboard, ingest, dlq
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", envvar="DYNAFLOW_CONFIG", help="Settings file (default ./dynaflow.yaml if present).")]
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override any setting: SECTION.KEY=VALUE (repeatable), e.g. kafka.group_id=g1.")]
+DataFlag = Annotated[Path | None, typer.Option(
+    "--data", envvar="DYNAFLOW_DATA", help="Data directory of the embedded engine (engine.data).")]
+EndpointFlag = Annotated[str | None, typer.Option(
+    "--endpoint-url", help="Talk to this DynamoDB endpoint instead of the embedded engine (dynamo.endpoint_url).")]
+dlq_app = typer.Typer(help="Dead letters: records that could not be written.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _settings(config: Path | None, sets: list[str] | None, **named: object) -> Any:
+    from dynaflow.config import ConfigError, load_settings, parse_set_options
+
+    try:
+        flags: dict[str, object] = dict(parse_set_options(sets or []))
+        flags.update({key: value for key, value in named.items() if value is not None})
+        return load_settings(config, flags=flags)
+    except ConfigError as exc:
+        typer.echo(f"dynaflow: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def onboard(
+    rule_file: Annotated[Path, typer.Argument(help="The write rule (YAML).")],
+    check: Annotated[bool, typer.Option("--check", help="Only validate the rule.")] = False,
+    config: ConfigOption = None, set_: SetOption = None, data: DataFlag = None, endpoint_url: EndpointFlag = None,
+) -> None:
+    """Validate a write rule, create its table (keys, TTL, billing, stream) if absent, register it."""
+    import asyncio
+
+    from dynaflow.pipelines.onboarding import OnboardError
+    from dynaflow.pipelines.rules import RuleError, load_rule
+    from dynaflow.pipelines.service import onboard_rule
+
+    try:
+        rule = load_rule(rule_file.read_text(), str(rule_file))
+    except (OSError, RuleError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    if check:
+        typer.echo(f"{rule_file}: rule {rule.name} is valid")
+        return
+    settings = _settings(config, set_, **{"engine.data": data, "dynamo.endpoint_url": endpoint_url})
+    try:
+        result = asyncio.run(onboard_rule(settings, rule))
+    except OnboardError as exc:
+        typer.echo(f"dynaflow onboard: {exc}", err=True)
+        raise typer.Exit(1) from None
+    table = "created" if result.table_created else "exists"
+    version = f"version {result.rule.version}" + ("" if result.new_version else " (unchanged)")
+    typer.echo(f"rule {result.rule.name} {version}: table {rule.table} {table}"
+               + (", TTL enabled" if result.ttl_enabled else ""))
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+
+
+@app.command()
+def ingest(
+    config: ConfigOption = None, set_: SetOption = None, data: DataFlag = None, endpoint_url: EndpointFlag = None,
+    bootstrap_servers: Annotated[str | None, typer.Option(
+        "--bootstrap-servers", help="Kafka bootstrap servers (kafka.bootstrap_servers).")] = None,
+    group_id: Annotated[str | None, typer.Option("--group-id", help="Consumer group (kafka.group_id).")] = None,
+) -> None:
+    """Run the ingesters of every registered rule until SIGINT/SIGTERM (more processes scale out)."""
+    import asyncio
+    import signal
+
+    from dynaflow.pipelines.service import run_ingest
+
+    settings = _settings(config, set_, **{"engine.data": data, "dynamo.endpoint_url": endpoint_url,
+                                          "kafka.bootstrap_servers": bootstrap_servers, "kafka.group_id": group_id})
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        stats = await run_ingest(settings, stop=stop)
+        typer.echo(f"dynaflow ingest: stopped after {stats.records} records ({stats.written} written, "
+                   f"{stats.dead_lettered} dead-lettered)", err=True)
+
+    from dynaflow.config import ConfigError
+
+    try:
+        asyncio.run(go())
+    except (ConfigError, RuntimeError) as exc:
+        typer.echo(f"dynaflow ingest: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@dlq_app.command("list")
+def dlq_list(
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule's dead letters.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    config: ConfigOption = None, set_: SetOption = None, data: DataFlag = None, endpoint_url: EndpointFlag = None,
+) -> None:
+    """Show dead letters: position, error, attempts and the start of the original value."""
+    import asyncio
+
+    import orjson
+
+    from dynaflow.pipelines.service import describe
+    from dynaflow.pipelines.service import dlq_list as list_letters
+
+    settings = _settings(config, set_, **{"engine.data": data, "dynamo.endpoint_url": endpoint_url})
+    letters = asyncio.run(list_letters(settings, rule, limit=limit))
+    for letter in letters:
+        summary = describe(letter)
+        if as_json:
+            typer.echo(orjson.dumps(summary).decode())
+        else:
+            typer.echo(f"{summary['rule']} v{summary['rule_version']} {summary['position']} "
+                       f"{summary['error_type']} (attempts {summary['attempts']}): {summary['error_message']}")
+    if not as_json:
+        typer.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule's dead letters.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many.")] = None,
+    config: ConfigOption = None, set_: SetOption = None, data: DataFlag = None, endpoint_url: EndpointFlag = None,
+) -> None:
+    """Re-drive dead letters through the latest rule version into the table; remove those written."""
+    import asyncio
+
+    from dynaflow.pipelines.service import dlq_replay as replay
+
+    settings = _settings(config, set_, **{"engine.data": data, "dynamo.endpoint_url": endpoint_url})
+    result = asyncio.run(replay(settings, rule, limit=limit))
+    typer.echo(f"replayed {result.replayed} ({result.superseded} already superseded by newer records), "
+               f"{result.failed} still failing")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _resume_ingest(data: Path) -> Any:
+    """Start the registered ingest rules in the background when Kafka is configured (``up``)."""
+    import asyncio
+
+    from dynaflow.config import ConfigError, load_settings
+    from dynaflow.pipelines.service import IngestThread, has_rules
+
+    try:
+        settings = load_settings(flags={"engine.data": str(data)})
+    except ConfigError as exc:
+        typer.echo(f"dynaflow up: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if settings.kafka.bootstrap_servers is None:
+        return None
+    if not asyncio.run(has_rules(settings)):
+        return None
+    typer.echo("dynaflow up: resuming registered ingest rules", err=True)
+    return IngestThread(settings).start()
 
 
 def main() -> None:

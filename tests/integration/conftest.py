@@ -139,6 +139,8 @@ def settings_factory(kafka_bootstrap: str, tmp_path: Path) -> Callable[..., Any]
             "ingest.linger_ms": 5,
             "ingest.backoff_base_ms": 5,
             "ingest.backoff_max_ms": 200,
+            # Tansu holds a group join for about half the session timeout: keep it short.
+            "kafka.extra": {"session.timeout.ms": "2000", "heartbeat.interval.ms": "300"},
         }
         base.update({k.replace("__", "."): v for k, v in flags.items()})
         return load_settings(env={}, flags=base)
