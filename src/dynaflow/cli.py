@@ -255,6 +255,73 @@ def _resume_ingest(data: Path) -> Any:
     return IngestThread(settings).start()
 
 
+parity_app = typer.Typer(help="Row-level parity between a table and its copy.", no_args_is_help=True)
+app.add_typer(parity_app, name="parity")
+RefArgument = "http(s)://HOST:PORT/TABLE, aws://REGION/TABLE or dir:PATH/TABLE"
+
+
+@parity_app.command("check")
+def parity_check(
+    source: Annotated[str, typer.Argument(help=f"The reference table: {RefArgument}.")],
+    target: Annotated[str, typer.Argument(help="Its copy, same forms. Credentials: DYNAFLOW_SOURCE__ACCESS_KEY_ID, "
+                                               "DYNAFLOW_SOURCE__SECRET_ACCESS_KEY, DYNAFLOW_TARGET__... .")],
+    segments: Annotated[int, typer.Option("--segments", help="Parallel Scan segments per table.")] = 8,
+    sample: Annotated[int, typer.Option("--sample", help="Differing keys listed per kind.")] = 20,
+    threshold: Annotated[float, typer.Option("--threshold", help="Alert past this % of differing rows.")] = 0.0001,
+    repair: Annotated[bool, typer.Option("--repair", help="Re-copy differing rows from the source past it.")] = False,
+    replica: Annotated[bool, typer.Option("--replica", help="TARGET is kept by `dynaflow replicate`: repairs keep "
+                                          "its sequence numbers and write tombstones.")] = False,
+    every: Annotated[float | None, typer.Option("--every", help="Check again every N seconds until stopped.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON report per check.")] = False,
+) -> None:
+    """Compare SOURCE and TARGET row by row; exit status 1 when they differ past --threshold."""
+    import asyncio
+
+    from dynaflow.parity.command import parity_check as run
+    from dynaflow.parity.refs import RefError
+
+    try:
+        status = asyncio.run(run(source, target, segments=segments, sample=sample, threshold_percent=threshold,
+                                 repair=repair, replica=replica, every=every, as_json=as_json))
+    except RefError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    raise typer.Exit(status)
+
+
+@app.command()
+def replicate(
+    source: Annotated[str, typer.Argument(help=f"The table whose stream is read: {RefArgument}.")],
+    target: Annotated[str, typer.Argument(help="The replica table (it must exist with the same key schema).")],
+    pipeline: Annotated[str | None, typer.Option("--pipeline", help="Pipeline name (lease table "
+                                                 "dynaflow_cdc_<name>); default SOURCE_TABLE-to-TARGET_TABLE.")] = None,
+    state: Annotated[str | None, typer.Option("--state", help="Where the lease table lives (a reference whose "
+                                              "table part is ignored); default: the target's endpoint.")] = None,
+    snapshot: Annotated[bool, typer.Option("--snapshot", help="Copy existing rows too (new pipelines).")] = False,
+    mode: Annotated[str, typer.Option("--mode", help="single: one PutItem per change; transact: 100 per "
+                                      "TransactWriteItems.")] = "single",
+    lease_duration: Annotated[float, typer.Option("--lease-duration", help="Seconds before a silent worker's "
+                                                  "shards are taken over.")] = 10.0,
+    poll_interval: Annotated[float, typer.Option("--poll-interval", help="Seconds between reads of an idle "
+                                                 "shard (AWS allows 5 reads/s per shard).")] = 0.2,
+    status_every: Annotated[float, typer.Option("--status-every", help="Log applied count and lag every N s.")] = 0,
+) -> None:
+    """Replicate SOURCE to TARGET through SOURCE's stream until interrupted; run it N times for N workers."""
+    import asyncio
+
+    from dynaflow.cdc.command import replicate_command
+    from dynaflow.parity.refs import RefError
+
+    if mode not in ("single", "transact"):
+        raise typer.BadParameter("must be 'single' or 'transact'", param_hint="--mode")
+    try:
+        asyncio.run(replicate_command(source, target, pipeline=pipeline, state=state, snapshot=snapshot,
+                                      mode="transact" if mode == "transact" else "single",
+                                      lease_duration=lease_duration, poll_interval=poll_interval,
+                                      status_every=status_every))
+    except RefError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 def main() -> None:
     app()
 
