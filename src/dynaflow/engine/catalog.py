@@ -57,9 +57,13 @@ class Table:
     key_names: tuple[str, ...] = field(init=False, compare=False)
     #: PROVISIONED: operations consult the engine's token buckets (``throttle.py``).
     limited: bool = field(init=False, compare=False)
+    #: ``keys.key_builder`` for this table's key types: the LMDB key of a valid, canonical key or
+    #: item, else None (the caller then takes the checked path).
+    fast_key: Callable[[Item], bytes | None] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prefix", keys.table_prefix(self.table_id))
+        object.__setattr__(self, "fast_key", keys.key_builder(self.prefix, self.hash_key, self.range_key))
         names = (self.hash_key[0],) if self.range_key is None else (self.hash_key[0], self.range_key[0])
         object.__setattr__(self, "key_names", names)
         object.__setattr__(self, "limited", throttle.is_limited(self.description))
@@ -74,25 +78,9 @@ class Table:
 
     # ------------------------------------------------------------ keys
 
-    def _fast_key(self, item: Item) -> bytes | None:
-        """The common case without a single check failing: S or N keys of legal size; else None.
-
-        Values are already validated (one type each, numbers canonical), so only the key types and
-        sizes remain to check; anything unusual falls back to the checked path for its message.
-        """
-        hash_name, hash_type = self.hash_key
-        part = _fast_encode(item.get(hash_name), hash_type, MAX_PARTITION_KEY_SIZE)
-        if part is None:
-            return None
-        key = self.prefix + keys.partition_part(part)
-        if self.range_key is None:
-            return key
-        sort = _fast_encode(item.get(self.range_key[0]), self.range_key[1], MAX_SORT_KEY_SIZE)
-        return None if sort is None else keys.bounded(key + sort)
-
     def key_from_item(self, item: Item) -> bytes:
         """LMDB key of a full item (PutItem), with DynamoDB's checks on key attributes."""
-        fast = self._fast_key(item)
+        fast = self.fast_key(item)
         if fast is not None:
             if self.indexes:
                 check_item(self.indexes, item)
@@ -107,7 +95,7 @@ class Table:
     def key_from_key(self, key: Item) -> bytes:
         """LMDB key of a ``Key`` parameter (GetItem, DeleteItem, UpdateItem...)."""
         if len(key) == len(self.key_names):
-            fast = self._fast_key(key)
+            fast = self.fast_key(key)
             if fast is not None:
                 return fast
         if len(key) != len(self.key_names) or any(n not in key for n in self.key_names):
@@ -148,22 +136,6 @@ class Table:
                 "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
             )
         return av
-
-
-def _fast_encode(av: AttributeValue | None, type_: str, limit: int) -> bytes | None:
-    if av is None:
-        return None
-    value = av.get(type_)
-    if value.__class__ is not str or not value:
-        return None
-    if type_ == "S":
-        raw: bytes = value.encode()
-        if len(raw) > limit:
-            return None
-        return (keys.escape(raw) if b"\x00" in raw else raw) + b"\x00\x00"
-    if type_ == "N":
-        return keys.encode_number(value)
-    return None
 
 
 def table_from_description(description: dict[str, Any]) -> Table:

@@ -57,9 +57,16 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
-from dynaflow.engine.values import AttributeValue, decode_binary
+from dynaflow.engine.values import (
+    MAX_PARTITION_KEY_SIZE,
+    MAX_SORT_KEY_SIZE,
+    AttributeValue,
+    canonical_number_size,
+    decode_binary,
+)
 
 _NEG: Final = 0x01
 _ZERO: Final = 0x02
@@ -168,3 +175,74 @@ def next_prefix(prefix: bytes) -> bytes:
     if not stripped:
         raise ValueError("no upper bound for an all-0xFF prefix")
     return stripped[:-1] + bytes((stripped[-1] + 1,))
+
+
+# ---------------------------------------------------------------- per-table key builders
+
+
+def key_builder(table: bytes, hash_type: tuple[str, str], range_type: tuple[str, str] | None
+                ) -> Callable[[Mapping[str, Any]], bytes | None]:
+    """A function ``build(item) -> LMDB key | None`` specialized, once per table, to its key types.
+
+    The fast path of ``catalog.Table``: it returns :func:`item_key` of the item's key attributes
+    when each is a one-member AttributeValue of the schema's type holding a non-empty S within the
+    key size limit or an N already canonical and in range (what ``values.validate_value`` would
+    return unchanged); for anything else (B keys, numbers to normalize, missing or mistyped
+    attributes) it returns None and the caller takes its checked path, which words the error.
+    Because it accepts only values the checked path accepts unchanged, it may run on an
+    unvalidated ``Key`` parameter. ``tests/engine/test_fast_paths.py`` checks it against
+    :func:`item_key`.
+    """
+    hash_name, hash_kind = hash_type
+    range_name, range_kind = range_type if range_type is not None else ("", "")
+    encode_hash = _value_encoder(hash_kind, MAX_PARTITION_KEY_SIZE)
+    encode_range = _value_encoder(range_kind, MAX_SORT_KEY_SIZE)
+    crc32 = zlib.crc32
+
+    def build(item: Mapping[str, Any]) -> bytes | None:
+        av = item.get(hash_name)
+        if av.__class__ is not dict or len(av) != 1:
+            return None
+        enc = encode_hash(av.get(hash_kind))
+        if enc is None:
+            return None
+        if len(enc) > LONG_PARTITION:
+            key = table + partition_part(enc)
+        else:
+            mixed = (crc32(enc) * 0x9E3779B1) & 0xFFFFFFFF
+            key = table + (mixed ^ (mixed >> 16)).to_bytes(4, "big") + enc
+        if range_type is None:
+            return key
+        av = item.get(range_name)
+        if av.__class__ is not dict or len(av) != 1:
+            return None
+        enc = encode_range(av.get(range_kind))
+        if enc is None:
+            return None
+        key += enc
+        return key if len(key) <= MAX_EXACT else bounded(key)
+
+    return build
+
+
+def _value_encoder(kind: str, limit: int) -> Callable[[Any], bytes | None]:
+    if kind == "S":
+        def encode_string(value: Any) -> bytes | None:
+            if value.__class__ is not str or not value:
+                return None
+            raw: bytes = value.encode()
+            if len(raw) > limit:
+                return None
+            return (raw.replace(b"\x00", b"\x00\xff") if b"\x00" in raw else raw) + b"\x00\x00"
+        return encode_string
+    if kind == "N":
+        def encode_canonical_number(value: Any) -> bytes | None:
+            if canonical_number_size(value) < 0:
+                return None
+            return encode_number(value)
+        return encode_canonical_number
+    return _no_encoding
+
+
+def _no_encoding(value: Any) -> bytes | None:
+    return None

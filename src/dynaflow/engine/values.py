@@ -265,10 +265,29 @@ def validate_item(item: object) -> Item:
 def validate_item_sized(item: object) -> tuple[Item, int]:
     """Validate an item and compute its DynamoDB size in one walk.
 
-    Top-level S and N attributes, the bulk of most items, are handled inline; everything else
-    goes through :func:`validate_value` and :func:`value_size`. The input dict is returned as it is
-    when nothing needed normalizing, so a valid item is never copied.
+    Fast path: :func:`_canonical_size` walks the item once and returns its size when every value
+    is already valid *and* canonical (the common case: nothing to normalize, nothing to report), so
+    the item is returned as it is. Anything else (a B/BS value, a number to normalize, any
+    malformed value) makes it give up, and the checked walk below then validates, normalizes and
+    words errors exactly as before; the fast path never raises, so it cannot change which error a
+    request gets. ``tests/engine/test_fast_paths.py`` checks the two agree.
+
+    Checked walk: top-level S and N attributes are handled inline; everything else goes through
+    :func:`validate_value` and :func:`value_size`. The input dict is returned as it is when nothing
+    needed normalizing, so a valid item is never copied.
     """
+    if item.__class__ is dict:
+        try:
+            fast = _canonical_size(item)
+        except RecursionError:
+            fast = -1
+        if fast >= 0:
+            return item, fast
+    return _validate_item_checked(item)
+
+
+def _validate_item_checked(item: object) -> tuple[Item, int]:
+    """The checked walk of :func:`validate_item_sized`."""
     if not isinstance(item, dict):
         raise errors.serialization("Unexpected value type in payload")
     size = 0
@@ -302,6 +321,126 @@ def validate_item_sized(item: object) -> tuple[Item, int]:
         elif out is not None:
             out[name] = av
     return (item if out is None else out), size
+
+
+def canonical_number_size(text: Any) -> int:
+    """Size of a number already in canonical form and range (see :func:`normalize_number`), else -1."""
+    if text.__class__ is not str:
+        return -1
+    if text.isdigit() and text.isascii():  # a plain non-negative integer
+        if text[0] == "0":
+            return 1 if text == "0" else -1
+        digits = text.rstrip("0")
+        if len(text) > MAX_EXPONENT + 1 or len(digits) > MAX_DIGITS:
+            return -1
+        return (len(digits) + 1) // 2 + 1
+    if not _CANONICAL.fullmatch(text) or text == "-0":
+        return -1
+    body: str = text[1:] if text[0] == "-" else text
+    whole, _, fraction = body.partition(".")
+    if whole != "0":
+        digits = (whole + fraction).strip("0")
+        if len(whole) > MAX_EXPONENT + 1 or len(digits) > MAX_DIGITS:
+            return -1
+    elif body == "0":
+        return 1
+    else:
+        digits = fraction.lstrip("0")
+        if len(fraction) - len(digits) >= -MIN_EXPONENT or len(digits) > MAX_DIGITS:
+            return -1
+        digits = digits.rstrip("0")
+    return (len(digits) + 1) // 2 + 1
+
+
+def _canonical_value_size(av: Any) -> int:
+    """:func:`value_size` of a valid AttributeValue that needs no normalizing; -1 for anything else
+    (binary values included: their base64 is checked by the slow path)."""
+    if av.__class__ is not dict or len(av) != 1:
+        return -1
+    ((tag, value),) = av.items()
+    if tag == "S":
+        if value.__class__ is not str:
+            return -1
+        return len(value) if value.isascii() else len(value.encode("utf-8"))
+    if tag == "N":
+        return canonical_number_size(value)
+    if tag == "BOOL":
+        return 1 if value is True or value is False else -1
+    if tag == "NULL":
+        return 1 if value is True else -1
+    if tag == "M":
+        if value.__class__ is not dict:
+            return -1
+        size = 3
+        for name, inner in value.items():
+            if name.__class__ is not str:
+                return -1
+            text = inner.get("S") if inner.__class__ is dict and len(inner) == 1 else None
+            if text.__class__ is str:
+                part = len(text) if text.isascii() else len(text.encode("utf-8"))
+            else:
+                part = _canonical_value_size(inner)
+                if part < 0:
+                    return -1
+            size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + part + 1
+        return size
+    if tag == "L":
+        if value.__class__ is not list:
+            return -1
+        size = 3
+        for inner in value:
+            if inner.__class__ is dict and len(inner) == 1:
+                text = inner.get("N")
+                if (text.__class__ is str and text.isdigit() and text.isascii() and text[0] != "0"
+                        and len(text) <= MAX_DIGITS):
+                    digits = text.rstrip("0")
+                    size += (len(digits) + 1) // 2 + 2
+                    continue
+            part = _canonical_value_size(inner)
+            if part < 0:
+                return -1
+            size += part + 1
+        return size
+    if tag == "SS":
+        if value.__class__ is not list or not value:
+            return -1
+        size = 0
+        for member in value:
+            if member.__class__ is not str:
+                return -1
+            size += len(member.encode("utf-8"))
+        return size if len(set(value)) == len(value) else -1
+    if tag == "NS":
+        if value.__class__ is not list or not value:
+            return -1
+        size = 0
+        for member in value:
+            part = canonical_number_size(member)
+            if part < 0:
+                return -1
+            size += part
+        return size if len(set(value)) == len(value) else -1
+    return -1
+
+
+def _canonical_size(item: dict[Any, Any]) -> int:
+    """DynamoDB size of an item that is valid and already canonical (nothing to normalize); -1 when
+    it needs the checked walk of :func:`validate_item_sized`."""
+    size = 0
+    for name, av in item.items():
+        if av.__class__ is dict and len(av) == 1:
+            text = av.get("S")
+            if text.__class__ is str:
+                size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + (
+                    len(text) if text.isascii() else len(text.encode("utf-8")))
+                continue
+        if name.__class__ is not str:
+            return -1
+        part = _canonical_value_size(av)
+        if part < 0:
+            return -1
+        size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + part
+    return size
 
 
 # ---------------------------------------------------------------- sizes

@@ -3,6 +3,11 @@
 Reads never wait for writers: LMDB gives each read transaction a snapshot of the last commit.
 Every commit is acknowledged only after it is visible, so eventually and strongly consistent
 reads both see every acknowledged write; ConsistentRead only changes the capacity consumed.
+
+Fast path: when the table exists and ``Table.fast_key`` accepts the ``Key`` as it is (exactly the
+schema's attributes, S or canonical N values within the size limits), the key is valid and needs
+no normalizing, so ``validate_item`` and ``key_from_key`` could only return that same key and raise
+nothing: both are skipped. Any other request takes the checked path, in DynamoDB's check order.
 """
 
 from __future__ import annotations
@@ -16,10 +21,18 @@ from dynaflow.engine.values import validate_item
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
-    key = validate_item(request.get("Key"))
-    projection = compile_expressions(request, operation="GetItem").projection
-    table = state.catalog.get(request["TableName"])
-    lmdb_key = table.key_from_key(key)
+    table = state.catalog.tables.get(request["TableName"])
+    key = request.get("Key")
+    lmdb_key = (table.fast_key(key) if table is not None and key.__class__ is dict
+                and len(key) == len(table.key_names) else None)
+    if lmdb_key is None:
+        key = validate_item(key)
+        projection = compile_expressions(request, operation="GetItem").projection
+        table = state.catalog.get(request["TableName"])
+        lmdb_key = table.key_from_key(key)
+    else:
+        projection = compile_expressions(request, operation="GetItem").projection
+    assert table is not None
     env = state.env
     with env.env.begin(db=env.items) as txn:
         record = txn.get(lmdb_key)

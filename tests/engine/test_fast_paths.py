@@ -1,0 +1,213 @@
+"""Each hot-path shortcut agrees with the checked path it stands in for.
+
+The shortcuts (``values.validate_item_sized``'s canonical walk, ``keys.key_builder``, GetItem's key
+fast path, ``pages._plain_page``) only ever answer for inputs the checked path accepts unchanged and
+hand everything else back; these tests feed both paths the same generated inputs, valid and not.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dynaflow.engine import keys, values
+from dynaflow.engine.core import Engine
+from dynaflow.engine.errors import DynamoError
+from dynaflow.engine.pages import PageSpec, read_page
+from dynaflow.engine.state import PYTHON_OUTPUT, WIRE_OUTPUT
+
+# ---------------------------------------------------------------- generated attribute values
+
+_numbers = st.one_of(
+    st.integers(-10**40, 10**40).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=None).map(str),
+    st.sampled_from(["0", "-0", "00", "1.50", "1e3", "-0.001", "0.0", ".5", "5.", "1" * 39, "1" + "0" * 130,
+                     "0." + "0" * 129 + "1", "0." + "0" * 130 + "1", "abc", "", " 1", "\u00b2"]),
+)
+_strings = st.text(max_size=8)
+_b64 = st.binary(max_size=6).map(lambda b: base64.b64encode(b).decode())
+_scalars = st.one_of(
+    st.builds(lambda v: {"S": v}, _strings),
+    st.builds(lambda v: {"N": v}, _numbers),
+    st.builds(lambda v: {"B": v}, st.one_of(_b64, st.just("not base64"))),
+    st.builds(lambda v: {"BOOL": v}, st.one_of(st.booleans(), st.just("true"))),
+    st.builds(lambda v: {"NULL": v}, st.one_of(st.booleans(), st.just(1))),
+    st.builds(lambda v: {"SS": v}, st.lists(st.one_of(_strings, st.just(1)), max_size=4)),
+    st.builds(lambda v: {"NS": v}, st.lists(_numbers, max_size=4)),
+    st.builds(lambda v: {"BS": v}, st.lists(_b64, max_size=3)),
+    st.just({}),
+    st.just({"S": "a", "N": "1"}),
+    st.just({"X": "a"}),
+    st.just({"S": 5}),
+    st.just("not a map"),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.builds(lambda v: {"M": v}, st.dictionaries(_strings, inner, max_size=4)),
+        st.builds(lambda v: {"L": v}, st.lists(inner, max_size=4)),
+        st.builds(lambda v: {"M": v}, st.just(["not", "a", "map"])),
+    ),
+    max_leaves=12,
+)
+_items = st.dictionaries(st.text(min_size=1, max_size=6), _values, max_size=6)
+
+
+def _outcome(fn: Any, *args: Any) -> Any:
+    try:
+        return ("ok", fn(*args))
+    except DynamoError as exc:
+        return ("error", exc.type, exc.message)
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(_items)
+def test_item_validation_fast_path_agrees_with_checked_walk(item: dict[str, Any]) -> None:
+    # Why: the canonical walk skips validate_value; it may only answer when the checked walk would
+    # return the very same item, and its size must be the checked size to the byte.
+    checked = _outcome(values._validate_item_checked, item)
+    fast = values._canonical_size(item)
+    if fast >= 0:
+        assert checked[0] == "ok"
+        returned, size = checked[1]
+        assert returned == item and size == fast
+    assert _outcome(values.validate_item_sized, item) == checked
+
+
+@given(_numbers)
+def test_canonical_number_size_accepts_only_unchanged_numbers(text: str) -> None:
+    # Why: the key builder and the item walk trust canonical_number_size to recognise exactly the
+    # numbers normalize_number leaves as they are.
+    size = values.canonical_number_size(text)
+    normalized = _outcome(values.normalize_number, text)
+    if size >= 0:
+        assert normalized == ("ok", text)
+        assert size == values.value_size({"N": text})
+
+
+# ---------------------------------------------------------------- key builders
+
+_key_values = st.one_of(
+    st.builds(lambda v: {"S": v}, st.one_of(st.text(max_size=6), st.text(min_size=1020, max_size=1030),
+                                             st.text(min_size=2040, max_size=2050), st.just("a\x00b"))),
+    st.builds(lambda v: {"N": v}, _numbers),
+    st.builds(lambda v: {"B": v}, _b64),
+    st.just({"S": "a", "N": "1"}),
+    st.just({"S": 1}),
+    st.just({}),
+)
+_schemas = st.tuples(st.sampled_from(["S", "N", "B"]), st.sampled_from([None, "S", "N", "B"]))
+
+
+def _checked_key(prefix: bytes, schema: tuple[str, str | None], key: dict[str, Any]) -> Any:
+    """What the checked path computes: validate, then check types like Table._key_attr, then encode."""
+    hash_type, range_type = schema
+    checked = values.validate_item(key)
+    h = checked["h"]
+    if hash_type not in h or (not h[hash_type] and hash_type != "N"):
+        raise DynamoError("ValidationException", "mismatch")
+    if values.value_size(h) > values.MAX_PARTITION_KEY_SIZE:
+        raise DynamoError("ValidationException", "too long")
+    r = None
+    if range_type is not None:
+        r = checked["r"]
+        if range_type not in r or (not r[range_type] and range_type != "N"):
+            raise DynamoError("ValidationException", "mismatch")
+        if values.value_size(r) > values.MAX_SORT_KEY_SIZE:
+            raise DynamoError("ValidationException", "too long")
+    return keys.item_key(prefix, h, r)
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(_schemas, _key_values, _key_values)
+def test_key_builder_agrees_with_item_key(schema: tuple[str, str | None], h: Any, r: Any) -> None:
+    # Why: GetItem and PutItem take the builder's key without validating; it must equal the checked
+    # encoding (long keys included) and give up on everything the checked path rejects or rewrites.
+    prefix = keys.table_prefix(7)
+    hash_type, range_type = schema
+    key = {"h": h} if range_type is None else {"h": h, "r": r}
+    build = keys.key_builder(prefix, ("h", hash_type), ("r", range_type) if range_type else None)
+    fast = build(key)
+    if fast is not None:
+        assert _outcome(_checked_key, prefix, schema, key) == ("ok", fast)
+
+
+# ---------------------------------------------------------------- GetItem and Query pages through an engine
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    path: Path = tmp_path_factory.mktemp("fast-paths")
+    engine = Engine(path, durability="os")
+    for name, range_type in (("fast_sn", "N"), ("fast_s", None)):
+        schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+        if range_type is not None:
+            schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+            attrs.append({"AttributeName": "sk", "AttributeType": range_type})
+        engine.execute("CreateTable", {"TableName": name, "KeySchema": schema, "AttributeDefinitions": attrs,
+                                       "BillingMode": "PAY_PER_REQUEST"}, PYTHON_OUTPUT)
+    for i in range(30):
+        engine.execute("PutItem", {"TableName": "fast_sn", "Item": {
+            "pk": {"S": "p"}, "sk": {"N": str(i - 10)}, "blob": {"B": "AAE="} if i % 3 == 0 else {"S": "x" * i},
+        }}, PYTHON_OUTPUT)
+    engine.execute("PutItem", {"TableName": "fast_s", "Item": {"pk": {"S": "p"}, "v": {"N": "1"}}}, PYTHON_OUTPUT)
+    yield engine
+    engine.close()
+
+
+def _get(engine: Engine, request: dict[str, Any]) -> Any:
+    return _outcome(engine.execute, "GetItem", request, PYTHON_OUTPUT)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["fast_sn", "fast_s", "missing"]),
+       st.dictionaries(st.sampled_from(["pk", "sk", "other"]), _key_values, max_size=3))
+def test_get_item_fast_key_agrees_with_checked_path(engine: Engine, table: str, key: dict[str, Any]) -> None:
+    # Why: GetItem skips validate_item/key_from_key when the fast key answers; the response or the
+    # error must be what the checked path gives for the same request.
+    request = {"TableName": table, "Key": key}
+    got = _get(engine, request)
+    catalog = engine.state.catalog.tables
+    saved = dict(catalog)
+    try:
+        # Disable the fast path: a table whose builder never answers.
+        for name, t in saved.items():
+            clone = type(t)(name=t.name, table_id=t.table_id, hash_key=t.hash_key, range_key=t.range_key,
+                            description=t.description, observers=t.observers, indexes=t.indexes)
+            object.__setattr__(clone, "fast_key", lambda item: None)
+            catalog[name] = clone
+        expected = _get(engine, request)
+    finally:
+        catalog.clear()
+        catalog.update(saved)
+    assert got == expected
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.none(), st.integers(1, 35)), st.booleans(), st.integers(-12, 22), st.integers(-12, 22),
+       st.booleans())
+def test_plain_page_agrees_with_general_loop(engine: Engine, limit: int | None, forward: bool, a: int, b: int,
+                                            wire: bool) -> None:
+    # Why: the plain page loop must end on the same item with the same counts as the general one
+    # (a pass-through key filter forces the general loop without changing what it reads).
+    table = engine.state.catalog.tables["fast_sn"]
+    part = keys.partition_prefix(table.prefix, {"S": "p"})
+    low = part + keys.encode_value({"N": str(min(a, b))})
+    high = part + keys.encode_value({"N": str(max(a, b))})
+    out = WIRE_OUTPUT if wire else PYTHON_OUTPUT
+    spec = PageSpec(low=low, high=high, forward=forward, limit=limit, filter=None, projection=None,
+                    count_only=False, consistent=False)
+    general = PageSpec(low=low, high=high, forward=forward, limit=limit, filter=None, projection=None,
+                       count_only=False, consistent=False, key_filter=lambda item: True)
+    request = {"TableName": "fast_sn", "ReturnConsumedCapacity": "TOTAL"}
+    got = read_page(engine.state, table, spec, request, out)
+    expected = read_page(engine.state, table, general, request, out)
+    assert orjson.dumps(got) == orjson.dumps(expected) if wire else got == expected
