@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -117,7 +118,12 @@ def canonical_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _canonical_value(av) for name, av in item.items()}
 
 
+_PLAIN_NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]{0,37})(?:\.[0-9]{0,37}[1-9])?")
+
+
 def _number(text: str) -> str:
+    if _PLAIN_NUMBER.fullmatch(text) and text != "-0":  # already canonical (what endpoints return): no Decimal
+        return text
     return format_number(Decimal(text).normalize())
 
 
