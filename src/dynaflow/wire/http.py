@@ -177,6 +177,9 @@ class HttpConnection(asyncio.Protocol):
         self._client = ""
         self._queue: deque[HttpRequest] = deque()
         self._task: asyncio.Task[None] | None = None
+        # A handler started inline that suspended on a future: resumed by the future's callback
+        # (no task), and while it is pending later requests queue behind it.
+        self._suspended: tuple[HttpRequest, Coroutine[Any, Any, HttpResponse]] | None = None
         self._closed = False
         self._reading_paused = False
         self._writable = asyncio.Event()
@@ -288,25 +291,58 @@ class HttpConnection(asyncio.Protocol):
             parser.get_method(), self._url, self._headers, body, parser.get_http_version(),
             parser.should_keep_alive(), self._client, self._started,
         )
-        if self._task is None and not self._queue and not self._closed:
+        if self._task is None and self._suspended is None and not self._queue and not self._closed:
             # Fast path: run the handler right here; most reads finish without suspending, which
-            # saves a task and an event-loop iteration per request. If it suspends, a task resumes it.
+            # saves a task and an event-loop iteration per request. A handler that suspends on a
+            # future (a write awaiting its commit) is resumed by that future's done-callback, as a
+            # task would be, without creating one; anything else gets a task.
             coro = self._state.handler(request)
             try:
                 yielded = coro.send(None)
             except StopIteration as done:
                 self._respond(request, done.value)
                 return
-            self._task = asyncio.get_running_loop().create_task(self._answer((request, coro, yielded)))
+            self._suspend(request, coro, yielded)
             return
         self._queue.append(request)
-        if self._task is None:
+        if self._task is None and self._suspended is None:
             self._task = asyncio.get_running_loop().create_task(self._answer(None))
         if len(self._queue) >= MAX_PIPELINED and self._transport is not None and not self._reading_paused:
             self._reading_paused = True
             self._transport.pause_reading()
 
     # --- answering --------------------------------------------------------------------------
+    def _suspend(self, request: HttpRequest, coro: Coroutine[Any, Any, HttpResponse], yielded: Any) -> None:
+        if yielded is not None and asyncio.isfuture(yielded):
+            yielded._asyncio_future_blocking = False  # as Task.__step does before waiting on it
+            self._suspended = (request, coro)
+            yielded.add_done_callback(self._wake)
+        else:
+            self._task = asyncio.get_running_loop().create_task(self._answer((request, coro, yielded)))
+
+    def _wake(self, _: Any) -> None:
+        """Step the suspended handler again: its ``await`` reads the future's outcome itself."""
+        suspended = self._suspended
+        assert suspended is not None
+        request, coro = suspended
+        try:
+            yielded = coro.send(None)
+        except StopIteration as done:
+            self._suspended = None
+            if not self._is_closed() and self._respond(request, done.value) and (
+                self._queue or not self._writable.is_set()
+            ):
+                self._task = asyncio.get_running_loop().create_task(self._answer(None))
+                return
+            self._after_answers()
+            return
+        except BaseException:
+            self._suspended = None  # the handler itself failed (it answers every Exception): drop the line
+            self.abort()
+            raise
+        self._suspended = None
+        self._suspend(request, coro, yielded)
+
     async def _answer(self, started: tuple[HttpRequest, Coroutine[Any, Any, HttpResponse], Any] | None) -> None:
         try:
             if started is not None:
@@ -314,8 +350,8 @@ class HttpConnection(asyncio.Protocol):
                 response = await _resume(coro, yielded)
                 if self._is_closed() or not self._respond(request, response):
                     return
-                if not self._writable.is_set():
-                    await self._writable.wait()
+            if not self._writable.is_set():
+                await self._writable.wait()
             while self._queue and not self._is_closed():
                 request = self._queue.popleft()
                 response = await self._state.handler(request)
@@ -328,6 +364,10 @@ class HttpConnection(asyncio.Protocol):
                     self._transport.resume_reading()
         finally:
             self._task = None
+        self._after_answers()
+
+    def _after_answers(self) -> None:
+        """Every received request is answered: finish a failed or shutting-down connection."""
         if self._failed:
             self._write(HttpResponse(self._failed), keep_alive=False)
             self._close_after_write()
@@ -362,7 +402,7 @@ class HttpConnection(asyncio.Protocol):
         self._failed = status
         if self._transport is not None:
             self._transport.pause_reading()
-        if self._task is None:
+        if self._task is None and self._suspended is None:
             self._write(HttpResponse(status), keep_alive=False)
             self._close_after_write()
 
@@ -372,7 +412,7 @@ class HttpConnection(asyncio.Protocol):
 
     @property
     def busy(self) -> bool:
-        return self._task is not None or bool(self._queue)
+        return self._task is not None or self._suspended is not None or bool(self._queue)
 
     def close_if_idle(self) -> None:
         if not self.busy and not self._in_message:
