@@ -7,7 +7,8 @@ client is an ``asyncio.Protocol`` driven by callbacks - no coroutine switch per 
 parses responses with httptools, on uvloop when available. Each connection sends its next request
 as soon as the previous response is complete (one request in flight per connection, like an SDK).
 
-A run is bounded by a request count and by a time limit, whichever comes first. Any non-200
+A run is bounded by a request count and by a time limit, whichever comes first; a server that
+stops answering fails the run instead of hanging it. Any non-200
 answer is counted and the first one kept, so a benchmark never times error paths unnoticed.
 """
 
@@ -31,6 +32,7 @@ except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
     LOOP_FACTORY = None
 
 ACCESS_KEY = "AKIDBENCHMARK"
+STALL_SECONDS = 30.0
 REGION = "us-east-1"
 
 
@@ -117,7 +119,6 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.transport is not None:
-            self.transport = None
             self.fail(f"connection lost: {exc}")
 
     # httptools callbacks
@@ -174,7 +175,12 @@ async def _drive(port: int, requests: Sequence[bytes], connections: int, seconds
     run.deadline = start + seconds
     for proto in protocols:
         proto.send()
-    await run.finished
+    try:  # a request in flight at the deadline gets STALL_SECONDS more to finish, then counts as failed
+        await asyncio.wait_for(asyncio.shield(run.finished), seconds + STALL_SECONDS)
+    except TimeoutError:
+        for proto in protocols:
+            if proto.transport is not None:
+                proto.fail(f"no answer within {seconds + STALL_SECONDS:.0f} s")
     elapsed = time.perf_counter() - start
     result = Result(done=len(run.latencies), seconds=elapsed, latencies=sorted(run.latencies),
                     errors=run.errors, first_error=run.first_error)

@@ -216,7 +216,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests-single", type=int, default=2000, help="requests per measurement (1 connection)")
     parser.add_argument("--seconds", type=float, default=5.0, help="time limit of one measurement")
     parser.add_argument("--repeat", type=int, default=3, help="repeats; medians are reported")
-    parser.add_argument("--warmup", type=float, default=20.0, help="seconds of warm-up per server")
+    parser.add_argument("--warmup", type=float, default=30.0, help="seconds of warm-up per server")
     parser.add_argument("--partitions", type=int, default=100, help="preloaded partitions of 20 items")
     parser.add_argument("--durability", default="fsync", choices=("fsync", "os"), help="dynaflow's durability")
     parser.add_argument("--json", help="also write the figures to this file")
