@@ -35,7 +35,7 @@ from botocore.exceptions import (
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
-from botocore.utils import xform_name
+from botocore import xform_name
 
 from dynaflow.engine.errors import DynamoError
 
