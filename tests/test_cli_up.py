@@ -38,3 +38,21 @@ def test_up_serves_a_durable_dynamodb_endpoint(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert (tmp_path / "lmdb").exists()
+
+
+def test_serve_reads_its_settings_from_the_config_file(tmp_path: Path) -> None:
+    # Why: every serve setting may come from dynaflow.yaml; flags and environment variables win over it.
+    config = tmp_path / "dynaflow.yaml"
+    config.write_text(f"engine:\n  data: {tmp_path / 'from-file'}\n  durability: os\nserve:\n  port: 0\n"
+                      "  access_log: false\n")
+    proc = subprocess.Popen([sys.executable, "-m", "dynaflow", "serve", "--config", str(config)],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert re.search(r"listening on http://127\.0\.0\.1:(?!8000\b)\d+", line), line
+        assert str(tmp_path / "from-file") in line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert (tmp_path / "from-file" / "lmdb").exists()

@@ -34,8 +34,10 @@ def demo(data: DataOption = Path("./data")) -> None:
 @app.command()
 def up(
     data: DataOption = Path("./data"),
-    host: Annotated[str, typer.Option("--host", envvar="DYNAFLOW_SERVE__HOST")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", envvar="DYNAFLOW_SERVE__PORT")] = 8000,
+    host: Annotated[str | None, typer.Option("--host", envvar="DYNAFLOW_SERVE__HOST")] = None,
+    port: Annotated[int | None, typer.Option("--port", envvar="DYNAFLOW_SERVE__PORT")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", envvar="DYNAFLOW_CONFIG", help="Settings file (default ./dynaflow.yaml if present).")] = None,
 ) -> None:
     """Run dynaflow on DATA: the DynamoDB-compatible endpoint on loopback, durable by default.
 
@@ -44,7 +46,7 @@ def up(
     """
     ingesting = _resume_ingest(data)
     try:
-        serve(data=data, host=host, port=port)
+        serve(data=data, host=host, port=port, config=config)
     finally:
         if ingesting is not None:
             ingesting.stop()
@@ -52,11 +54,12 @@ def up(
 
 @app.command()
 def serve(
-    data: DataOption = Path("./data"),
-    host: Annotated[str, typer.Option("--host", envvar="DYNAFLOW_SERVE__HOST",
-                                      help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", envvar="DYNAFLOW_SERVE__PORT",
-                                      help="TCP port (0 picks a free one).")] = 8000,
+    data: Annotated[Path | None, typer.Option(
+        "--data", envvar="DYNAFLOW_DATA", help="Data directory of the embedded engine [default: ./data].")] = None,
+    host: Annotated[str | None, typer.Option("--host", envvar="DYNAFLOW_SERVE__HOST",
+                                             help="Address to bind [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option("--port", envvar="DYNAFLOW_SERVE__PORT",
+                                             help="TCP port, 0 picks a free one [default: 8000].")] = None,
     tls_cert: Annotated[Path | None, typer.Option("--tls-cert", envvar="DYNAFLOW_SERVE__TLS_CERT",
                                                   help="PEM certificate chain: serve HTTPS.")] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", envvar="DYNAFLOW_SERVE__TLS_KEY",
@@ -64,28 +67,54 @@ def serve(
     keys_file: Annotated[Path | None, typer.Option(
         "--keys-file", envvar="DYNAFLOW_SERVE__KEYS_FILE",
         help="Access keys and policies (mode 600). Without it any credentials are accepted.")] = None,
-    allow_non_loopback_without_auth: Annotated[bool, typer.Option(
+    allow_non_loopback_without_auth: Annotated[bool | None, typer.Option(
         "--allow-non-loopback-without-auth", envvar="DYNAFLOW_SERVE__ALLOW_NON_LOOPBACK_WITHOUT_AUTH",
         help="Bind a non-loopback address with no keys file (anyone who connects can read and write).",
-    )] = False,
-    durability: Annotated[str, typer.Option(
+    )] = None,
+    durability: Annotated[str | None, typer.Option(
         "--durability", envvar="DYNAFLOW_SERVE__DURABILITY",
-        help="fsync: acknowledged writes are on disk; os: faster, for tests and benchmarks.")] = "fsync",
-    access_log: Annotated[bool, typer.Option(
+        help="fsync: acknowledged writes are on disk; os: faster, for tests and benchmarks "
+             "[default: fsync].")] = None,
+    access_log: Annotated[bool | None, typer.Option(
         "--access-log/--no-access-log", envvar="DYNAFLOW_SERVE__ACCESS_LOG",
-        help="One JSON line per request on stderr.")] = True,
+        help="One JSON line per request on stderr [default: on].")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", envvar="DYNAFLOW_CONFIG", help="Settings file (default ./dynaflow.yaml if present).")] = None,
 ) -> None:
-    """Serve DATA over the DynamoDB JSON protocol: boto3, the AWS CLI and SDKs work unchanged."""
+    """Serve DATA over the DynamoDB JSON protocol: boto3, the AWS CLI and SDKs work unchanged.
+
+    Every option can also come from the config file (``serve.*``, ``engine.data``,
+    ``engine.durability``); a flag or environment variable wins over the file.
+    """
     from dynaflow.wire.server import ServeError, ServeSettings, announce, run
 
-    if durability not in ("fsync", "os"):
+    if durability not in (None, "fsync", "os"):
         raise typer.BadParameter("must be 'fsync' or 'os'", param_hint="--durability")
+    given = {
+        "engine.data": data, "engine.durability": durability, "serve.host": host, "serve.port": port,
+        "serve.tls_cert": tls_cert, "serve.tls_key": tls_key, "serve.keys_file": keys_file,
+        "serve.allow_non_loopback_without_auth": allow_non_loopback_without_auth,
+        "serve.access_log": access_log,
+    }
+    resolved = _settings(config, None, **{k: (str(v) if isinstance(v, Path) else v) for k, v in given.items()})
+    section = resolved.serve
+
+    def option(name: str, default: Any) -> Any:
+        value = getattr(section, name, None)
+        return default if value is None else value
+
+    def path(name: str) -> Path | None:
+        value = option(name, None)
+        return None if value is None else Path(value)
+
+    keys = path("keys_file")
     settings = ServeSettings(
-        data=data, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, keys_file=keys_file,
-        allow_non_loopback_without_auth=allow_non_loopback_without_auth,
-        durability="fsync" if durability == "fsync" else "os", access_log=access_log,
+        data=Path(resolved.engine.data), host=section.host, port=section.port,
+        tls_cert=path("tls_cert"), tls_key=path("tls_key"), keys_file=keys,
+        allow_non_loopback_without_auth=bool(option("allow_non_loopback_without_auth", False)),
+        durability=resolved.engine.durability, access_log=bool(option("access_log", True)),
     )
-    auth = f"keys from {keys_file}" if keys_file else "any credentials accepted"
+    auth = f"keys from {keys}" if keys else "any credentials accepted"
     try:
         run(settings, ready=lambda url: announce(url, settings, auth))
     except ServeError as exc:
