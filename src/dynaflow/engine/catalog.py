@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import orjson
 
-from dynaflow.engine import errors, keys, throttle, ttl
+from dynaflow.engine import errors, keys, streams, throttle, ttl
 from dynaflow.engine.indexes import Index, Maintainer, check_item, counter_keys, indexes_from_description
 from dynaflow.engine.values import (
     MAX_PARTITION_KEY_SIZE,
@@ -163,7 +163,7 @@ def table_from_description(description: dict[str, Any]) -> Table:
 
 def _observers(description: dict[str, Any]) -> tuple[Callable[[Any, Any], None], ...]:
     """The change observers a table's description calls for (indexes, stream)."""
-    return (*ttl.observers(description),)
+    return (*ttl.observers(description), *streams.observers(description))
 
 
 class Catalog:

@@ -37,9 +37,13 @@ from dynaflow.engine.ops import (
     delete_table,
     describe_endpoints,
     describe_limits,
+    describe_stream,
     describe_table,
     describe_time_to_live,
     get_item,
+    get_records,
+    get_shard_iterator,
+    list_streams,
     list_tables,
     list_tags_of_resource,
     put_item,
@@ -87,6 +91,11 @@ OPERATIONS: dict[str, Handler] = {
     "ListTagsOfResource": list_tags_of_resource.run,
     "DescribeLimits": describe_limits.run,
     "DescribeEndpoints": describe_endpoints.run,
+    # DynamoDB Streams (``DynamoDBStreams_20120810``), served by the same engine.
+    "ListStreams": list_streams.run,
+    "DescribeStream": describe_stream.run,
+    "GetShardIterator": get_shard_iterator.run,
+    "GetRecords": get_records.run,
 }
 
 
@@ -106,6 +115,9 @@ class Engine:
         self._resume_index_work()
         interval = self.state.settings.ttl_interval
         self._sweeper = ttl.Sweeper(self.state, interval) if interval > 0 else None
+        #: Streams: sequence numbers, maintenance (``maintain()``), subscriptions (``streams.py``).
+        self.streams = self.state.streams
+        self.streams.start(self.state.settings.stream_maintenance_interval)
 
     def _resume_index_work(self) -> None:
         """Restart GSI backfills and drops that a previous process left unfinished."""
@@ -163,6 +175,7 @@ class Engine:
         self._closed = True
         if self._sweeper is not None:
             self._sweeper.stop()
+        self.streams.close()
         for thread in list(self.state.ttl_backfills):
             thread.join(timeout=10)
         self.state.writer.close()

@@ -21,6 +21,7 @@ import orjson
 from dynaflow.engine import records
 from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.lmdb_env import LmdbEnv
+from dynaflow.engine.streams import StreamHub
 from dynaflow.engine.throttle import Limiter
 from dynaflow.engine.values import Item
 from dynaflow.engine.writer import WriteContext, Writer
@@ -95,6 +96,13 @@ class Settings:
     #: on-demand default); exceeding one raises ThrottlingException (``throttle.py``).
     on_demand_read_limit: float | None = None
     on_demand_write_limit: float | None = None
+    #: Streams (``streams.py``): open shards per stream, record retention in seconds, seconds
+    #: between shard rotations (0: never), and seconds between maintenance passes (0 or less: none,
+    #: leaving trimming and rotation to ``Engine.streams.maintain()``).
+    stream_shards: int = 4
+    stream_retention: float = 24 * 3600.0
+    stream_rotation: float = 0.0
+    stream_maintenance_interval: float = 1.0
 
 
 @dataclass
@@ -109,10 +117,13 @@ class EngineState:
     #: Token buckets of provisioned tables (``throttle.py``); ``capped`` when on-demand caps are set.
     limiter: Limiter = field(init=False)
     capped: bool = field(init=False)
+    #: Stream sequence numbers, open shards, maintenance and subscriber wake-ups (``streams.py``).
+    streams: StreamHub = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = Limiter(self.settings, lambda: self.clock())
         self.capped = self.limiter.capped
+        self.streams = StreamHub(self.env, self)
 
     def table_arn(self, name: str) -> str:
         return f"arn:aws:dynamodb:{self.settings.region}:{self.settings.account}:table/{name}"

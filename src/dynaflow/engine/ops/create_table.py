@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from dynaflow.engine import errors, indexes
+from dynaflow.engine import errors, indexes, streams
 from dynaflow.engine.catalog import Catalog, table_from_description
 from dynaflow.engine.state import Deferred, EngineState, Output
 from dynaflow.engine.writer import WriteContext
@@ -73,6 +73,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     validate_key_schema(key_schema, definitions, has_indexes=has_indexes)
     mode, throughput = throughput_for(request)
     index_fields = indexes.validate_create(request, mode, state.table_arn(name))
+    stream_view = streams.check_specification(request.get("StreamSpecification"), creating=True)
     now = state.clock()
     description: dict[str, Any] = {
         "AttributeDefinitions": [
@@ -100,6 +101,8 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         if name in state.catalog.tables or Catalog.exists(ctx.txn, ctx.env.meta, name):
             raise errors.resource_in_use(f"Table already exists: {name}")
         description["_Id"] = Catalog.allocate_id(ctx.txn, ctx.env.meta)
+        if stream_view is not None:
+            streams.create_stream(state, ctx, description, stream_view, now)
         Catalog.store(ctx.txn, ctx.env.meta, description)
         table = table_from_description(description)
         ctx.after_commit.append(lambda: state.catalog.tables.__setitem__(name, table))

@@ -6,7 +6,7 @@ import copy
 from functools import partial
 from typing import Any
 
-from dynaflow.engine import errors, indexes
+from dynaflow.engine import errors, indexes, streams
 from dynaflow.engine.catalog import Catalog, table_from_description
 from dynaflow.engine.ops.describe_table import describe
 from dynaflow.engine.state import Deferred, EngineState, Output
@@ -74,6 +74,9 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         description["DeletionProtectionEnabled"] = bool(request["DeletionProtectionEnabled"])
 
     gsi_actions = indexes.validate_updates(table, request, mode)
+    stream_spec = request.get("StreamSpecification")
+    stream_view = streams.check_specification(stream_spec, creating=False, table_name=name,
+                                              enabled_now=streams.FIELD in table.description)
 
     def apply(ctx: WriteContext) -> dict[str, Any]:
         current = state.catalog.tables.get(name)
@@ -85,6 +88,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         indexes.sync_stored_indexes(ctx.txn, ctx.env.meta, description)
         work = indexes.apply_updates(description, gsi_actions, request.get("AttributeDefinitions"), mode,
                                      state.table_arn(name), now) if gsi_actions else []
+        if stream_view is not None:
+            streams.create_stream(state, ctx, description, stream_view, now)
+        elif stream_spec is not None:  # disabling: the stream stays readable until trimmed
+            streams.disable_stream(state, ctx, description, now)
         Catalog.store(ctx.txn, ctx.env.meta, description)
         updated = table_from_description(description)
         ctx.after_commit.append(lambda: state.catalog.tables.__setitem__(name, updated))
