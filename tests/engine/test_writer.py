@@ -105,3 +105,47 @@ def test_second_owner_of_a_data_directory_is_refused(env: LmdbEnv) -> None:
     # Why: one process owns a data directory; a second writer would corrupt group commit.
     with pytest.raises(DataDirLocked):
         LmdbEnv(env.path)
+
+
+def test_fsync_writers_gather_into_groups_and_all_commit(tmp_path: Path) -> None:
+    # Why: in fsync mode a new leader may wait for the previous group's callers; that wait must
+    # never strand a caller, and concurrent callers must share commits.
+    env = LmdbEnv(tmp_path / "fsync", durability="fsync")
+    writer = Writer(env)
+    sizes: list[int] = []
+    run_group = writer._run_group
+
+    def counting(batch: list[Any]) -> None:
+        sizes.append(len(batch))
+        run_group(batch)
+
+    writer._run_group = counting  # type: ignore[method-assign]
+    results: list[bytes] = []
+
+    def worker(n: int) -> None:
+        for i in range(20):
+            results.append(writer.submit(_put(f"{n}-{i}".encode())))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 160 and _count(env) == 160
+    assert sum(sizes) == 160 and len(sizes) < 160
+    writer.submit(_put(b"alone"))  # a lone caller after a large group still commits promptly
+    writer.close()
+    env.close()
+
+
+def test_many_async_jobs_on_one_loop_are_each_acknowledged(env: LmdbEnv) -> None:
+    # Why: async acknowledgements are batched per event loop; every future must still resolve with
+    # its own job's result.
+    writer = Writer(env)
+
+    async def main() -> list[bytes]:
+        return list(await asyncio.gather(*(writer.submit_async(_put(f"a{i}".encode())) for i in range(300))))
+
+    assert asyncio.run(main()) == [f"a{i}".encode() for i in range(300)]
+    assert _count(env) == 300
+    writer.close()
