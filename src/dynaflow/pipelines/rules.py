@@ -339,21 +339,22 @@ def _text(value: Any, what: str) -> str:
 
 def to_attribute(value: Any) -> dict[str, Any]:
     """A JSON value as a DynamoDB AttributeValue (numbers keep their digits up to 38)."""
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return {"S": value}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int):
+    if kind is int:
         return {"N": str(value)}
-    if isinstance(value, float):
+    if kind is float:
         return {"N": _number_text(_number(repr(value)))}
+    if kind is dict:
+        return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
+    if kind is list:
+        return {"L": [to_attribute(v) for v in value]}
+    if kind is bool:
+        return {"BOOL": value}
     if value is None:
         return {"NULL": True}
-    if isinstance(value, dict):
-        return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
-    if isinstance(value, list):
-        return {"L": [to_attribute(v) for v in value]}
-    raise RecordError("MalformedValue", f"unsupported value type {type(value).__name__}")
+    raise RecordError("MalformedValue", f"unsupported value type {kind.__name__}")
 
 
 def _decode_binary(typed: Any) -> Any:
@@ -501,11 +502,13 @@ class CompiledRule:
                 if field in drops:
                     continue
                 item[renames.get(field, field)] = _decode_binary(value)
-        else:
+        elif renames or drops:
             for field, value in document.items():
                 if field in drops:
                     continue
                 item[renames.get(field, field)] = to_attribute(value)
+        else:
+            item = {field: to_attribute(value) for field, value in document.items()}
         item.update(key)
         if self._ttl is not None:
             item[self._ttl.attribute] = {"N": str(self._expiry(document, now))}

@@ -52,8 +52,9 @@ __all__ = ["IngestStats", "Ingester"]
 
 log = logging.getLogger(__name__)
 
-#: How long a write may run before the consumer is paused while we wait for it.
-_PAUSE_AFTER_S = 0.05
+#: How long a batch may take before the consumer is paused while we wait for it (a throttled batch
+#: pauses at once). Until then librdkafka's bounded prefetch queue is all that fills up.
+_PAUSE_AFTER_S = 1.0
 
 
 @dataclass
@@ -93,7 +94,8 @@ class Ingester:
         self._by_topic: dict[str, list[CompiledRule]] = {}
         self._versions: dict[str, int] = {}
         self._refreshed = 0.0
-        self.sink = TableSink(client, concurrency=ingest.concurrency, backoff=Backoff(
+        self._throttled_now = False
+        self.sink = TableSink(client, concurrency=ingest.concurrency, on_throttle=self._throttle_seen, backoff=Backoff(
             max_attempts=ingest.max_attempts, base_s=ingest.backoff_base_ms / 1000,
             cap_s=ingest.backoff_max_ms / 1000, throttle_budget_s=ingest.throttle_budget_s))
         #: Per partition: offsets at or below this may be in the table already (written conditionally).
@@ -104,6 +106,9 @@ class Ingester:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._source: KafkaSource | None = None
         self._stop = asyncio.Event()
+
+    def _throttle_seen(self) -> None:
+        self._throttled_now = True
 
     # ------------------------------------------------------------ rules
 
@@ -185,9 +190,7 @@ class Ingester:
                 self._task = asyncio.create_task(self._process(records))
                 records = await poll()  # the next batch, fetched while this one is written
                 if not self._task.done():
-                    done, _ = await asyncio.wait([self._task], timeout=_PAUSE_AFTER_S)
-                    if not done:
-                        records += await self._wait_paused(source, self._task)
+                    records += await self._await_write(source, self._task)
                 await self._task
                 self._task = None
                 if until is not None and until(self.stats):
@@ -200,6 +203,15 @@ class Ingester:
             await asyncio.to_thread(source.close)
             self._source = None
         return self.stats
+
+    async def _await_write(self, source: KafkaSource, task: asyncio.Task[None]) -> list[Record]:
+        """Wait for the batch in flight; pause the consumer if the store throttles or it takes long."""
+        started = time.monotonic()
+        while not task.done():
+            if self._throttled_now or time.monotonic() - started > _PAUSE_AFTER_S:
+                return await self._wait_paused(source, task)
+            await asyncio.wait([task], timeout=0.02)
+        return []
 
     async def _wait_paused(self, source: KafkaSource, task: asyncio.Task[None]) -> list[Record]:
         """Backpressure: fetch nothing more until ``task`` is done, but keep the consumer polled."""
@@ -235,6 +247,7 @@ class Ingester:
     async def _process(self, records: list[Record]) -> None:
         if self._revoked:  # records fetched before a revocation belong to the new owner now
             records = [r for r in records if (r.topic, r.partition) not in self._revoked]
+        self._throttled_now = False
         checkpoint = Checkpoint()
         checkpoint.add(records)
         dead: list[DeadLetter] = []
