@@ -2,7 +2,8 @@
 
 The verifier recomputes the signature the client made (canonical request -> string to sign ->
 HMAC with the key derived from the secret) with ``hashlib``/``hmac`` directly: botocore's signer
-costs ~60 µs a request, this ~5 µs, and the derived signing key is cached per key, day and region.
+costs ~60 µs a request, this ~10 µs; the derived signing key (as prepared HMAC states) is cached
+per secret, day, region and service.
 
 Checks run in the order DynamoDB answers them, each with DynamoDB's error type and wording:
 
@@ -182,6 +183,28 @@ def canonical_request(
     return "\n".join(lines)
 
 
+class _Hmac:
+    """HMAC-SHA256 under one key with the padded key blocks hashed once (RFC 2104).
+
+    ``hmac.digest`` sets the key up again on every call (~2.5 µs here); copying the two prepared
+    SHA-256 states costs ~1 µs for a whole signature.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = key.ljust(64, b"\0")  # SHA-256 keys are 32 bytes, shorter than its 64-byte block
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def hexdigest(self, message: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
 class SigV4Verifier:
     """Verifies SigV4-signed requests against ``keys`` (``None``: accept any credentials)."""
 
@@ -197,8 +220,9 @@ class SigV4Verifier:
         self._account_id = account_id
         self._clock = clock
         self._max_skew = max_skew
-        self._signing_keys: dict[tuple[str, str, str, str, str], bytes] = {}
+        self._signing_keys: dict[tuple[str, str, str, str, str], _Hmac] = {}
         self._open_identities: dict[str, Identity] = {}
+        self._identities: dict[tuple[str, str], tuple[AccessKey, Identity]] = {}
         self._valid_regions: set[str] = set()
 
     @property
@@ -278,11 +302,17 @@ class SigV4Verifier:
         request = canonical_request(method, url, headers, signed_headers, payload_hash)
         to_sign = (f"{ALGORITHM}\n{amz_date}\n{day}/{region}/{service}/{terminator}\n"
                    f"{hashlib.sha256(request.encode()).hexdigest()}")
-        signing_key = self._signing_key(key, day, region, service)
-        expected = hmac.digest(signing_key, to_sign.encode(), "sha256").hex()
+        expected = self._signing_key(key, day, region, service).hexdigest(to_sign.encode())
         if not hmac.compare_digest(expected, signature):
             raise errors.invalid_signature(_MISMATCH)
-        return Identity(key_id, key.principal, region, key.policy)
+        known = self._identities.get((key_id, region))
+        if known is not None and known[0] is key:
+            return known[1]  # a frozen dataclass costs ~1 µs to build
+        identity = Identity(key_id, key.principal, region, key.policy)
+        if len(self._identities) >= 4096:
+            self._identities.clear()
+        self._identities[key_id, region] = (key, identity)
+        return identity
 
     def _open_identity(self, credential: str) -> Identity:
         """The identity of any credentials when no keys are configured (remembered per credential)."""
@@ -315,14 +345,15 @@ class SigV4Verifier:
         if len(self._valid_regions) < 256:
             self._valid_regions.add(region)
 
-    def _signing_key(self, key: AccessKey, day: str, region: str, service: str) -> bytes:
+    def _signing_key(self, key: AccessKey, day: str, region: str, service: str) -> _Hmac:
         cache_key = (key.access_key_id, key.secret_access_key, day, region, service)
         cached = self._signing_keys.get(cache_key)
         if cached is not None:
             return cached
-        derived = ("AWS4" + key.secret_access_key).encode()
+        secret = ("AWS4" + key.secret_access_key).encode()
         for part in (day, region, service, "aws4_request"):
-            derived = hmac.digest(derived, part.encode(), "sha256")
+            secret = hmac.digest(secret, part.encode(), "sha256")
+        derived = _Hmac(secret)
         if len(self._signing_keys) > 4096:
             self._signing_keys.clear()
         self._signing_keys[cache_key] = derived
