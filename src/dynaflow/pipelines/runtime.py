@@ -33,9 +33,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from confluent_kafka import KafkaException
 
 from dynaflow.config import IngestSettings, KafkaSettings
 from dynaflow.dynamo.client import DynamoClient
@@ -71,6 +73,8 @@ class IngestStats:
 
 
 BatchHook = Callable[[list[Record], WriteOutcome], None]
+#: Records returned by one poll, with the rebalance generation they were polled in.
+Chunk = tuple[int, list[Record]]
 
 
 class Ingester:
@@ -102,6 +106,9 @@ class Ingester:
         self._replay_until: dict[tuple[str, int], int] = {}
         self.progress = ProgressStore(client, group_id or kafka.group_id, ingest.progress_table)
         self._revoked: set[tuple[str, int]] = set()
+        #: Bumped by every rebalance callback. Records polled before a rebalance are dropped: the
+        #: consumer resets positions to the committed offsets on assignment and fetches them again.
+        self._generation = 0
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._source: KafkaSource | None = None
@@ -145,12 +152,14 @@ class Ingester:
     # ------------------------------------------------------------ rebalance (consumer thread)
 
     def _assigned(self, partitions: Partitions) -> None:
+        self._generation += 1
         for tp in partitions:
             self._replay_until.pop(tp, None)  # read from the progress store before the next write
             self._revoked.discard(tp)
 
     def _revoked_cb(self, partitions: Partitions) -> None:
         """Runs in the polling thread: let the batch in flight finish and commit before giving up."""
+        self._generation += 1
         self._revoked.update(partitions)
         task, loop = self._task, self._loop
         if task is not None and loop is not None and not task.done():
@@ -177,20 +186,22 @@ class Ingester:
         self._source = source
         batch, linger = self.settings.batch_size, self.settings.linger_ms / 1000
 
-        def poll() -> Awaitable[list[Record]]:
-            return asyncio.to_thread(source.poll_batch, batch, linger)
+        async def poll() -> Chunk:
+            records = await asyncio.to_thread(source.poll_batch, batch, linger)
+            return self._generation, records
 
         try:
-            records = await poll()
+            chunks = [await poll()]
             while not self._stop.is_set():
+                records = self._current(chunks)
                 if not records:
                     await self._refresh()
-                    records = await poll()
+                    chunks = [await poll()]
                     continue
                 self._task = asyncio.create_task(self._process(records))
-                records = await poll()  # the next batch, fetched while this one is written
+                chunks = [await poll()]  # the next batch, fetched while this one is written
                 if not self._task.done():
-                    records += await self._await_write(source, self._task)
+                    chunks += await self._await_write(source, self._task)
                 await self._task
                 self._task = None
                 if until is not None and until(self.stats):
@@ -204,7 +215,16 @@ class Ingester:
             self._source = None
         return self.stats
 
-    async def _await_write(self, source: KafkaSource, task: asyncio.Task[None]) -> list[Record]:
+    def _current(self, chunks: list[Chunk]) -> list[Record]:
+        """The records of ``chunks`` polled since the last rebalance."""
+        generation = self._generation
+        records: list[Record] = []
+        for polled_in, polled in chunks:
+            if polled_in == generation:
+                records += polled
+        return records
+
+    async def _await_write(self, source: KafkaSource, task: asyncio.Task[None]) -> list[Chunk]:
         """Wait for the batch in flight; pause the consumer if the store throttles or it takes long."""
         started = time.monotonic()
         while not task.done():
@@ -213,14 +233,16 @@ class Ingester:
             await asyncio.wait([task], timeout=0.02)
         return []
 
-    async def _wait_paused(self, source: KafkaSource, task: asyncio.Task[None]) -> list[Record]:
+    async def _wait_paused(self, source: KafkaSource, task: asyncio.Task[None]) -> list[Chunk]:
         """Backpressure: fetch nothing more until ``task`` is done, but keep the consumer polled."""
         self.stats.pauses += 1
-        stray: list[Record] = []
+        stray: list[Chunk] = []
         await asyncio.to_thread(source.pause)
         try:
             while not task.done():
-                stray += await asyncio.to_thread(source.poll_batch, 1000, 0.05)
+                polled = await asyncio.to_thread(source.poll_batch, 1000, 0.05)
+                if polled:  # librdkafka drops fetched records of paused partitions; keep any that slip through
+                    stray.append((self._generation, polled))
         finally:
             await asyncio.to_thread(source.resume)
         return stray
@@ -271,7 +293,12 @@ class Ingester:
             checkpoint.drop_partitions(self._revoked)
             source = self._source
             if source is not None and checkpoint.offsets:
-                await asyncio.to_thread(source.commit, checkpoint.offsets)
+                try:
+                    await asyncio.to_thread(source.commit, checkpoint.offsets)
+                except KafkaException as exc:  # lost the partitions meanwhile: their new owner replays
+                    log.warning("offset commit failed, the records will be replayed: %s", exc)
+                    checkpoint.failed()
+                    return
             checkpoint.committed()
         except BaseException:
             checkpoint.failed()
