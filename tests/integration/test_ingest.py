@@ -219,3 +219,35 @@ async def test_two_ingesters_in_one_group_share_the_partitions(
     await asyncio.wait_for(asyncio.gather(*tasks), 30)
     assert len(await scan_all(client, "Shared")) == n
     assert all(m.stats.records > 0 for m in members), [m.stats.records for m in members]
+
+
+# Why: a member joining mid-stream revokes partitions while batches are in flight; the handover must
+# lose nothing and keep every key at its latest record.
+async def test_rebalance_mid_stream_keeps_the_latest_record_per_key(
+        client: Any, settings_factory: Callable[..., Any], topic_factory: Callable[..., str], produce_all: Any) -> None:
+    settings = settings_factory(**{"ingest.batch_size": 200})
+    topic = topic_factory(partitions=4)
+    await onboard(client, parse_rule(rule_for(topic, "Handover",
+                                              partition_key={"attribute": "pk", "type": "S", "from": "$key"})))
+    n, keys = 20_000, 500
+    produce_all(topic, [(f"k{i % keys}".encode(), orjson.dumps({"seq": i})) for i in range(n)])
+    first = Ingester(client, settings.kafka, settings.ingest, registry=RuleRegistry(client),
+                     dead_letters=DeadLetterTable(client))
+    tasks = [asyncio.create_task(first.run())]
+    while first.stats.records < 2000:
+        await asyncio.sleep(0.01)
+    second = Ingester(client, settings.kafka, settings.ingest, registry=RuleRegistry(client),
+                      dead_letters=DeadLetterTable(client))
+    tasks.append(asyncio.create_task(second.run()))
+    expected = {f"k{k}": max(i for i in range(k, n, keys)) for k in range(keys)}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        items = {i["pk"]["S"]: int(i["seq"]["N"]) for i in await scan_all(client, "Handover")}
+        if items == expected:
+            break
+        await asyncio.sleep(0.2)
+    first.stop()
+    second.stop()
+    await asyncio.wait_for(asyncio.gather(*tasks), 30)
+    assert items == expected
+    assert first.stats.revocations >= 1 and second.stats.records > 0

@@ -69,6 +69,7 @@ class IngestStats:
     throttled: int = 0
     retries: int = 0
     pauses: int = 0
+    revocations: int = 0
     committed: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
@@ -160,6 +161,7 @@ class Ingester:
     def _revoked_cb(self, partitions: Partitions) -> None:
         """Runs in the polling thread: let the batch in flight finish and commit before giving up."""
         self._generation += 1
+        self.stats.revocations += 1
         self._revoked.update(partitions)
         task, loop = self._task, self._loop
         if task is not None and loop is not None and not task.done():
