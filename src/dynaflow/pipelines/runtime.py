@@ -5,11 +5,12 @@ One :class:`Ingester` is one member of a consumer group; run more processes to s
 
     records = poll()                                # up to batch_size records, linger_ms wait
     loop:
-        task = process(records)                      # transform -> write -> dead-letter -> commit
+        task = process(records)                      # transform -> intent -> write -> dead-letter -> commit
         records = poll()                             # meanwhile: fetch the next batch (one, bounded)
-        if task still running: pause partitions,     # backpressure: keep polling (group liveness)
-            poll until it finishes, then resume      #   but fetch nothing more
+        if task is throttled or takes > 1 s:         # backpressure: pause the partitions, keep polling
+            wait paused, then resume                 #   (group liveness) but fetch nothing more
         await task
+        drop records polled before a rebalance       # the new assignment re-reads from committed offsets
 
 ``process`` follows the checkpoint commit order (``checkpoint.py``): the sink writes every
 mutation or reports it failed; failed and unparseable records go to the dead-letter store; only
