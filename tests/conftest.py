@@ -30,6 +30,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The machines that run this suite are small and shared: a property test's examples may take
+# longer under load, so no per-example deadline; a failing property still fails, whatever its speed.
+settings.register_profile("dynaflow", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("dynaflow")
 
 ALL_TARGETS = ("embedded", "wire", "dynamodb-local", "aws")
 DEFAULT_TARGETS = "embedded,wire,dynamodb-local"
