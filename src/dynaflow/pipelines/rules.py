@@ -326,8 +326,11 @@ def _number_text(number: Decimal) -> str:
 
 
 def _text(value: Any, what: str) -> str:
-    if isinstance(value, str):
-        return value
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         raise RecordError("BadKeyType", f"{what} is {type(value).__name__}, not text or a number")
     if isinstance(value, (int, Decimal)):
@@ -345,7 +348,10 @@ def to_attribute(value: Any) -> dict[str, Any]:
     if kind is int:
         return {"N": str(value)}
     if kind is float:
-        return {"N": _number_text(_number(repr(value)))}
+        text = repr(value)  # shortest round-trip form; the store normalizes it like any number
+        if text in ("inf", "-inf", "nan"):
+            raise RecordError("MalformedValue", f"{text} is not a DynamoDB number")
+        return {"N": text}
     if kind is dict:
         return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
     if kind is list:
@@ -410,6 +416,8 @@ class CompiledRule:
         name = mapping.attribute
 
         def finish(raw: Any) -> dict[str, Any]:
+            if kind == "S" and type(raw) is str and raw:
+                return {"S": raw}
             if raw is None:
                 raise RecordError("MissingKeyField", f"key attribute {name}: {source!r} is missing in the record")
             if kind == "S":
@@ -447,6 +455,24 @@ class CompiledRule:
             literals = pieces[0::2]
             paths = [_path(p) for p in pieces[1::2]]
 
+            if not typed and all(len(p) == 1 for p in paths):
+                names = [p[0] for p in paths]
+                pairs = list(zip(names, literals[1:], strict=True))
+                head = literals[0]
+
+                def from_flat_template(document: Any, record: Record) -> dict[str, Any]:
+                    out = head
+                    for field, literal in pairs:
+                        value = document.get(field)
+                        if type(value) is not str:
+                            if value is None:
+                                raise RecordError("MissingKeyField",
+                                                  f"key attribute {name}: field {field!r} of {source!r} is missing")
+                            value = _text(value, f"field {field}")
+                        out += value + literal
+                    return finish(out)
+                return from_flat_template
+
             def from_template(document: Any, record: Record) -> dict[str, Any]:
                 out = [literals[0]]
                 for path, literal in zip(paths, literals[1:], strict=True):
@@ -460,6 +486,12 @@ class CompiledRule:
             return from_template
 
         path = _path(source)
+        if not typed and len(path) == 1:
+            (field,) = path
+
+            def from_field(document: Any, record: Record) -> dict[str, Any]:
+                return finish(document.get(field))
+            return from_field
 
         def from_path(document: Any, record: Record) -> dict[str, Any]:
             return finish(_lookup(document, path, typed))
@@ -480,6 +512,12 @@ class CompiledRule:
             key[self._sk_name] = self._sk(document, record)
         return key
 
+    def _identity(self, key: Item) -> tuple[Any, ...]:
+        if self._sk_name is None:
+            ((tag, value),) = key[self._pk_name].items()
+            return (self._pk_name, tag, value)
+        return _identity(key)
+
     def apply(self, record: Record, *, now: float | None = None) -> Put | Delete | None:
         """The mutation ``record`` asks for; :class:`RecordError` if it cannot be one."""
         if record.value is None:
@@ -490,7 +528,7 @@ class CompiledRule:
                     m.source != "$key" for m in (self.rule.partition_key, self.rule.sort_key) if m):
                 document = self._parse(record.key, "the Kafka key of a tombstone")
             key = self.key_of(document, record)
-            return Delete(self.table, _identity(key), key, record, record.offset if self._version else None,
+            return Delete(self.table, self._identity(key), key, record, record.offset if self._version else None,
                           self._version, False, self.name, self.rule.version)
 
         document = self._parse(record.value, "the record value")
@@ -502,19 +540,26 @@ class CompiledRule:
                 if field in drops:
                     continue
                 item[renames.get(field, field)] = _decode_binary(value)
-        elif renames or drops:
-            for field, value in document.items():
-                if field in drops:
-                    continue
-                item[renames.get(field, field)] = to_attribute(value)
         else:
-            item = {field: to_attribute(value) for field, value in document.items()}
+            rename = renames.get if renames else None
+            for field, value in document.items():
+                if drops and field in drops:
+                    continue
+                if rename is not None:
+                    field = rename(field, field)
+                kind = type(value)  # scalars inline: a function call per field costs more than the work
+                if kind is str:
+                    item[field] = {"S": value}
+                elif kind is int:
+                    item[field] = {"N": str(value)}
+                else:
+                    item[field] = to_attribute(value)
         item.update(key)
         if self._ttl is not None:
             item[self._ttl.attribute] = {"N": str(self._expiry(document, now))}
         if self._version:
             item[self._version] = {"N": str(record.offset)}
-        return Put(self.table, _identity(key), item, record, record.offset if self._version else None,
+        return Put(self.table, self._identity(key), item, record, record.offset if self._version else None,
                    self._version, False, self.name, self.rule.version)
 
     def _expiry(self, document: Any, now: float | None) -> int:
