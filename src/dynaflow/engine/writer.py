@@ -124,7 +124,6 @@ class Writer:
     def submit(self, fn: Callable[[WriteContext], T]) -> T:
         """Run ``fn`` in a write transaction; return once its commit is durable."""
         job: Job[T] = Job(fn)
-        lock = threading.Lock()
         with self._mutex:
             if self._closed:
                 raise errors.internal("the engine is closed")
@@ -133,8 +132,8 @@ class Writer:
             if lead:
                 self._leader_active = True
             else:
+                lock = job.lock = threading.Lock()
                 lock.acquire()
-                job.lock = lock
         if not lead:
             lock.acquire()  # released by the leader: acknowledged, or handed leadership
             if not job.lead:
@@ -175,7 +174,7 @@ class Writer:
             if until is not None and until.done:
                 break
         with self._mutex:
-            successor = next((job for job in self._pending if job.lock is not None), None)
+            successor = next((job for job in self._pending if job.lock is not None), None) if self._pending else None
             if successor is not None:
                 successor.lead = True
                 successor.lock.release()  # type: ignore[union-attr]

@@ -1,13 +1,24 @@
-"""PutItem: create or replace a whole item, optionally under a condition."""
+"""PutItem: create or replace a whole item, optionally under a condition.
+
+Fast path: a put with no condition, ``ReturnValues`` NONE, no ``ReturnConsumedCapacity`` and no
+throughput accounting (the common write) runs :meth:`PutItem.run_plain` in the writer instead of
+the general ``RmwOperation.run``. For such a put the general path reads nothing but the old record,
+evaluates nothing, charges nothing and answers ``{}``; ``run_plain`` does exactly the store
+(``changes.write_change``, with the same index key check first) and nothing else. A table swapped
+by UpdateTable since validation, or any other case, takes the general path.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dynaflow.engine import errors
+from dynaflow.engine.changes import write_change
+from dynaflow.engine.indexes import check_item
 from dynaflow.engine.rmw import RmwOperation, compile_for
 from dynaflow.engine.state import Deferred, EngineState, Output
 from dynaflow.engine.values import MAX_ITEM_SIZE, Item, validate_item_sized
+from dynaflow.engine.writer import WriteContext
 
 
 class PutItem(RmwOperation):
@@ -25,9 +36,21 @@ class PutItem(RmwOperation):
     def apply(self, old: Item | None) -> Item:
         return self.item
 
+    def run_plain(self, ctx: WriteContext) -> dict[str, Any]:
+        table = self.table
+        if self.state.capped or self.state.catalog.tables.get(table.name) is not table:
+            return self.run(ctx)
+        if table.indexes:
+            check_item(table.indexes, self.item)
+        write_change(ctx, table, self.key, ctx.txn.get(self.key, db=ctx.env.items), self.item, self.size)
+        return {}
+
     def new_size(self, item: Item) -> int:
         return self.size
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
-    return Deferred(PutItem(state, request, out).run)
+    op = PutItem(state, request, out)
+    plain = (op.condition is None and op.return_values == "NONE" and not op.table.limited
+             and request.get("ReturnConsumedCapacity") in (None, "NONE"))
+    return Deferred(op.run_plain if plain else op.run)
