@@ -195,6 +195,8 @@ def key_builder(table: bytes, hash_type: tuple[str, str], range_type: tuple[str,
     """
     hash_name, hash_kind = hash_type
     range_name, range_kind = range_type if range_type is not None else ("", "")
+    if hash_kind == "S" and range_kind in ("S", ""):
+        return _string_key_builder(table, hash_name, range_name if range_type is not None else None)
     encode_hash = _value_encoder(hash_kind, MAX_PARTITION_KEY_SIZE)
     encode_range = _value_encoder(range_kind, MAX_SORT_KEY_SIZE)
     crc32 = zlib.crc32
@@ -220,6 +222,44 @@ def key_builder(table: bytes, hash_type: tuple[str, str], range_type: tuple[str,
         if enc is None:
             return None
         key += enc
+        return key if len(key) <= MAX_EXACT else bounded(key)
+
+    return build
+
+
+def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
+                        ) -> Callable[[Mapping[str, Any]], bytes | None]:
+    """:func:`key_builder` for the most common schemas, S or S+S, with the encoding inlined."""
+    crc32 = zlib.crc32
+
+    def build(item: Mapping[str, Any]) -> bytes | None:
+        av = item.get(hash_name)
+        if av.__class__ is not dict or len(av) != 1:
+            return None
+        value = av.get("S")
+        if value.__class__ is not str or not value:
+            return None
+        enc: bytes = value.encode()
+        if len(enc) > MAX_PARTITION_KEY_SIZE:
+            return None
+        enc = (enc.replace(b"\x00", b"\x00\xff") if b"\x00" in enc else enc) + b"\x00\x00"
+        if len(enc) > LONG_PARTITION:
+            key = table + partition_part(enc)
+        else:
+            mixed = (crc32(enc) * 0x9E3779B1) & 0xFFFFFFFF
+            key = table + (mixed ^ (mixed >> 16)).to_bytes(4, "big") + enc
+        if range_name is None:
+            return key
+        av = item.get(range_name)
+        if av.__class__ is not dict or len(av) != 1:
+            return None
+        value = av.get("S")
+        if value.__class__ is not str or not value:
+            return None
+        enc = value.encode()
+        if len(enc) > MAX_SORT_KEY_SIZE:
+            return None
+        key += (enc.replace(b"\x00", b"\x00\xff") if b"\x00" in enc else enc) + b"\x00\x00"
         return key if len(key) <= MAX_EXACT else bounded(key)
 
     return build
