@@ -251,3 +251,39 @@ async def test_rebalance_mid_stream_keeps_the_latest_record_per_key(
     await asyncio.wait_for(asyncio.gather(*tasks), 30)
     assert items == expected
     assert first.stats.revocations >= 1 and second.stats.records > 0
+
+
+# Why: with a dead-letter topic configured, poison records are produced there byte for byte with
+# their evidence in headers, before the offset is committed.
+async def test_dead_letter_topic_receives_original_bytes_and_evidence(
+        client: Any, settings_factory: Callable[..., Any], topic_factory: Callable[..., str], produce_all: Any,
+        kafka_bootstrap: str) -> None:
+    from confluent_kafka import Consumer
+
+    from dynaflow.pipelines.service import dead_letter_store
+
+    dlq = topic_factory(partitions=1, prefix="dlq")
+    settings = settings_factory(**{"ingest.dead_letter_topic": dlq, "ingest.dead_letter_table": None})
+    topic = topic_factory(partitions=1)
+    await onboard(client, parse_rule(rule_for(topic, "ToTopic")))
+    produce_all(topic, [(b"k1", orjson.dumps({"tenant": "t", "id": 1})), (b"k2", b"\xffnot json"),
+                        (b"k3", orjson.dumps({"tenant": "t", "id": 3}))])
+    ingester = Ingester(client, settings.kafka, settings.ingest, registry=RuleRegistry(client),
+                        dead_letters=dead_letter_store(settings, client))
+    stats = await asyncio.wait_for(ingester.run(until=consumed(3)), 60)
+    assert stats.dead_lettered == 1 and len(await scan_all(client, "ToTopic")) == 2
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": "dlq-reader",
+                         "auto.offset.reset": "earliest", "session.timeout.ms": 2000, "heartbeat.interval.ms": 300})
+    consumer.subscribe([dlq])
+    try:
+        messages: list[Any] = []
+        deadline = time.monotonic() + 30
+        while not messages and time.monotonic() < deadline:
+            messages = [m for m in consumer.consume(10, 0.5) if m.error() is None]
+    finally:
+        consumer.close()
+    (message,) = messages
+    headers = dict(message.headers())
+    assert (message.key(), message.value()) == (b"k2", b"\xffnot json")
+    assert headers["dynaflow.error_type"] == b"MalformedValue" and headers["dynaflow.offset"] == b"1"
+    assert headers["dynaflow.topic"] == topic.encode() and headers["dynaflow.attempts"] == b"1"
