@@ -111,3 +111,52 @@ async def test_rows_changing_during_the_check_are_not_reported(pair: tuple[Table
         stop.set()
         await writer
     assert report.differing_rows == 0
+
+
+class _Generic:
+    """Hides the embedded client's type, so parity reads it as it reads any remote endpoint."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    async def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self.client.call(operation, request)
+        return result
+
+
+async def test_stored_bytes_and_client_items_hash_alike(tmp_path: Path) -> None:
+    # Why: the embedded fast path hashes stored bytes; it must agree with the generic path on every type.
+    source, target = await _open(tmp_path / "s"), await _open(tmp_path / "t")
+    odd = [
+        _item(1),
+        {"pk": {"S": "b"}, "sk": {"N": "2"}, "bs": {"BS": [b"\x02", b"\x01"]}, "ns": {"NS": ["10", "9.5", "-1"]}},
+        {"pk": {"S": "c"}, "sk": {"N": "3"}, "m": {"M": {"z": {"SS": ["b", "a"]}, "a": {"NULL": True}}},
+         "l": {"L": [{"NS": ["2", "1"]}, {"M": {"y": {"N": "1.50"}, "x": {"BOOL": False}}}]}},
+        {"pk": {"S": "d"}, "sk": {"N": "4"}, "_dynaflow_seq": {"S": "0001"}, "v": {"S": 'S":[ in a string'}},
+    ]
+    try:
+        await _fill(source, odd)
+        reordered = [dict(reversed(list(i.items()))) for i in odd]
+        reordered[1]["bs"] = {"BS": [b"\x01", b"\x02"]}
+        reordered[3] = {k: v for k, v in reordered[3].items() if k != "_dynaflow_seq"}
+        await _fill(target, reordered)
+        for left, right in ((source, target), (_Generic(source), target), (source, _Generic(target))):
+            report = await check_parity(TableRef(left, TABLE), TableRef(right, TABLE))
+            assert report.source_rows == report.target_rows == 4 and report.differing_rows == 0
+        await target.put_item(TableName=TABLE, Item={**odd[2], "l": {"L": [{"NS": ["3", "1"]}]}})
+        report = await check_parity(TableRef(_Generic(source), TABLE), TableRef(target, TABLE), recheck_delay=0.01)
+        assert _keys(report.different) == {("c", "3")}
+    finally:
+        await source.close()
+        await target.close()
+
+
+async def test_tables_past_the_memory_limit_fall_back_to_a_second_pass(pair: tuple[TableRef, TableRef]) -> None:
+    # Why: the one-pass arrays are bounded; past the limit the check must stay exact with a second pass.
+    source, target = pair
+    await target.client.delete_item(TableName=TABLE, Key={"pk": {"S": "user5"}, "sk": {"N": "5"}})
+    await target.client.put_item(TableName=TABLE, Item={**_item(7), "name": {"S": "changed"}})
+    for limit in (0, 40_000):  # none kept at all; kept for part of the scan, then dropped
+        report = await check_parity(source, target, memory_limit=limit, recheck_delay=0.01)
+        assert _keys(report.missing) == {("user5", "5")} and _keys(report.different) == {("user7", "7")}
+        assert report.differing_rows == 2 and report.source_rows == 3000
