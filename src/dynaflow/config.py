@@ -146,6 +146,8 @@ class IngestSettings(_Section):
     """How long a micro-batch waits to fill before it is written."""
     concurrency: int = Field(default=32, ge=1)
     """BatchWriteItem calls in flight at once."""
+    max_batches_in_flight: int = Field(default=2, ge=1, le=64)
+    """Micro-batches written at once (they commit in order; batches sharing an item key are serialized)."""
     max_attempts: int = Field(default=10, ge=1)
     """Attempts per write before its records are dead-lettered."""
     backoff_base_ms: int = Field(default=25, ge=1)

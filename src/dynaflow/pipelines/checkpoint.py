@@ -98,6 +98,7 @@ class ProgressStore:
         self.group = group
         self.table = table
         self._ready = False
+        self._marked: dict[tuple[str, int], int] = {}
 
     def _key(self, tp: tuple[str, int]) -> str:
         return f"{self.group}|{tp[0]}|{tp[1]}"
@@ -112,8 +113,11 @@ class ProgressStore:
     async def mark(self, highest: dict[tuple[str, int], int]) -> None:
         """Durably record ``highest`` offset per partition before writing up to it."""
         await self.ensure()
-        requests = [{"PutRequest": {"Item": {"partition": {"S": self._key(tp)}, "intent": {"N": str(offset)}}}}
-                    for tp, offset in highest.items()]
+        marked = self._marked
+        for tp, offset in highest.items():  # never lower a mark, whichever concurrent batch writes last
+            marked[tp] = max(offset, marked.get(tp, -1))
+        requests = [{"PutRequest": {"Item": {"partition": {"S": self._key(tp)}, "intent": {"N": str(marked[tp])}}}}
+                    for tp in highest]
         for i in range(0, len(requests), 25):
             pending: list[dict[str, Any]] = requests[i:i + 25]
             for attempt in range(1, 1000):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,7 +112,10 @@ class Ingester:
         #: Bumped by every rebalance callback. Records polled before a rebalance are dropped: the
         #: consumer resets positions to the committed offsets on assignment and fetches them again.
         self._generation = 0
-        self._task: asyncio.Task[None] | None = None
+        #: Batches being written, oldest first; they commit in this order.
+        self._inflight: deque[asyncio.Task[None]] = deque()
+        #: Item keys each in-flight batch writes: a later batch waits for earlier ones that share a key.
+        self._keys: dict[asyncio.Task[None] | None, set[tuple[str, Any]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._source: KafkaSource | None = None
         self._stop = asyncio.Event()
@@ -164,10 +168,10 @@ class Ingester:
         self._generation += 1
         self.stats.revocations += 1
         self._revoked.update(partitions)
-        task, loop = self._task, self._loop
-        if task is not None and loop is not None and not task.done():
+        tasks, loop = [t for t in list(self._inflight) if not t.done()], self._loop
+        if tasks and loop is not None:
             async def settle() -> None:
-                await asyncio.wait([task])
+                await asyncio.wait(tasks)
             asyncio.run_coroutine_threadsafe(settle(), loop).result()
 
     # ------------------------------------------------------------ the loop
@@ -193,27 +197,32 @@ class Ingester:
             records = await asyncio.to_thread(source.poll_batch, batch, linger)
             return self._generation, records
 
+        inflight = self._inflight
+        depth = self.settings.max_batches_in_flight
         try:
             chunks = [await poll()]
             while not self._stop.is_set():
+                while inflight and inflight[0].done():  # reap in order; a failed batch stops the loop
+                    await inflight.popleft()
+                    if until is not None and until(self.stats):
+                        return self.stats
                 records = self._current(chunks)
                 if not records:
-                    await self._refresh()
+                    if not inflight:
+                        await self._refresh()
                     chunks = [await poll()]
                     continue
-                self._task = asyncio.create_task(self._process(records))
+                previous = inflight[-1] if inflight else None
+                inflight.append(asyncio.create_task(self._process(records, previous)))
                 chunks = [await poll()]  # the next batch, fetched while this one is written
-                if not self._task.done():
-                    chunks += await self._await_write(source, self._task)
-                await self._task
-                self._task = None
-                if until is not None and until(self.stats):
-                    break
-                await self._refresh()
+                if inflight and (len(inflight) >= depth or self._throttled_now):
+                    chunks += await self._await_write(source, inflight[0])
+            while inflight:
+                await inflight.popleft()
         finally:
-            task = self._task
-            if task is not None and not task.done():
-                await asyncio.wait([task])
+            if inflight:
+                await asyncio.wait(list(inflight))
+                inflight.clear()
             await asyncio.to_thread(source.close)
             self._source = None
         return self.stats
@@ -248,15 +257,14 @@ class Ingester:
                     stray.append((self._generation, polled))
         finally:
             await asyncio.to_thread(source.resume)
+            self._throttled_now = False
         return stray
 
     def _mutations(self, records: list[Record], dead: list[DeadLetter]) -> list[Mutation]:
         mutations: list[Mutation] = []
         append = mutations.append
         by_topic = self._by_topic
-        replay_until = self._replay_until
         for record in records:
-            conditional = record.offset <= replay_until[(record.topic, record.partition)]
             for rule in by_topic.get(record.topic, ()):
                 try:
                     mutation = rule.apply(record)
@@ -264,23 +272,32 @@ class Ingester:
                     dead.append(DeadLetter.of(record, rule.name, rule.rule.version, exc.type, exc.message, 1))
                     continue
                 if mutation is not None:
-                    if conditional and mutation.version is not None:
-                        mutation.conditional = True
                     append(mutation)
         return mutations
 
-    async def _process(self, records: list[Record]) -> None:
+    async def _process(self, records: list[Record], previous: asyncio.Task[None] | None) -> None:
+        """One batch through the commit order; ``previous`` is the batch that must commit first."""
         if self._revoked:  # records fetched before a revocation belong to the new owner now
             records = [r for r in records if (r.topic, r.partition) not in self._revoked]
-        self._throttled_now = False
         checkpoint = Checkpoint()
         checkpoint.add(records)
         dead: list[DeadLetter] = []
+        me = asyncio.current_task()
+        # Mapping and key registration run before the first await, so batches register in order.
+        mutations = self._mutations(records, dead)
+        keys = {(m.table, m.identity) for m in mutations}
+        earlier = [t for t, k in self._keys.items() if t is not None and not t.done() and not k.isdisjoint(keys)]
+        self._keys[me] = keys
         try:
+            if earlier:  # per-key order: wait for the earlier batches writing the same items
+                await asyncio.wait(earlier)
             unknown = [tp for tp in checkpoint.offsets if tp not in self._replay_until]
             if unknown:
                 self._replay_until.update(await self.progress.intents(unknown))
-            mutations = self._mutations(records, dead)
+            replay_until = self._replay_until
+            for m in mutations:
+                if m.version is not None and m.record.offset <= replay_until[(m.record.topic, m.record.partition)]:
+                    m.conditional = True
             # 0. record the write intent, then 1. flush the sink
             await self.progress.mark({tp: offset - 1 for tp, offset in checkpoint.offsets.items()})
             outcome = await self.sink.write(mutations)
@@ -292,6 +309,8 @@ class Ingester:
             if dead:
                 await self.dead_letters.put(dead)
             checkpoint.written()
+            if previous is not None:  # commits go in batch order; a failed earlier batch fails this one
+                await previous
             # 3. commit offsets (partitions revoked meanwhile are not ours to commit)
             checkpoint.drop_partitions(self._revoked)
             source = self._source
@@ -306,6 +325,8 @@ class Ingester:
         except BaseException:
             checkpoint.failed()
             raise
+        finally:
+            self._keys.pop(me, None)
         stats = self.stats
         stats.records += len(records)
         stats.batches += 1
