@@ -5,18 +5,19 @@ One :class:`Ingester` is one member of a consumer group; run more processes to s
 
     records = poll()                                # up to batch_size records, linger_ms wait
     loop:
-        task = process(records)                      # transform -> intent -> write -> dead-letter -> commit
-        records = poll()                             # meanwhile: fetch the next batch (one, bounded)
-        if task is throttled or takes > 1 s:         # backpressure: pause the partitions, keep polling
-            wait paused, then resume                 #   (group liveness) but fetch nothing more
-        await task
+        start process(records)                       # map -> intent -> write -> dead-letter -> commit
+        records = poll()                             # meanwhile: fetch the next batch
+        if max_batches_in_flight are running         # bounded: wait for the oldest; if it is throttled
+            or the store throttles:                  #   or takes > 1 s, pause the partitions and keep
+            wait for the oldest batch                #   polling (group liveness) but fetch nothing more
         drop records polled before a rebalance       # the new assignment re-reads from committed offsets
 
 ``process`` follows the checkpoint commit order (``checkpoint.py``): the sink writes every
 mutation or reports it failed; failed and unparseable records go to the dead-letter store; only
-then are the batch's offsets committed. Batches are processed one at a time, so a key never has
-two writes in flight and a later record of a partition is written after an earlier one — also
-across retries, which happen inside ``process``.
+then, and only after the previous batch committed, are the batch's offsets committed. A batch that
+writes an item an earlier in-flight batch also writes waits for that batch before writing, so a
+later record of a partition is never overtaken by an earlier one — also across retries, which
+happen inside ``process``.
 
 **Replays.** After a restart or a rebalance, a partition is read again from its committed offset;
 the previous owner may already have written records past it. Before writing a batch the ingester
