@@ -76,6 +76,7 @@ class IngestStats:
     committed: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
+#: Called when a batch is durably written and dead-lettered, before its offsets are committed.
 BatchHook = Callable[[list[Record], WriteOutcome], None]
 #: Records returned by one poll, with the rebalance generation they were polled in.
 Chunk = tuple[int, list[Record]]
@@ -310,6 +311,8 @@ class Ingester:
             if dead:
                 await self.dead_letters.put(dead)
             checkpoint.written()
+            if self.on_batch is not None:  # every record is readable (or dead-lettered) from here on
+                self.on_batch(records, outcome)
             if previous is not None:  # commits go in batch order; a failed earlier batch fails this one
                 await previous
             # 3. commit offsets (partitions revoked meanwhile are not ours to commit)
@@ -337,5 +340,3 @@ class Ingester:
         stats.throttled += outcome.throttled
         stats.retries += outcome.retries
         stats.committed.update(checkpoint.offsets)
-        if self.on_batch is not None:
-            self.on_batch(records, outcome)
