@@ -20,9 +20,10 @@ changes were lost to the pipeline. The consumer never skips silently: it asks fo
 oldest record still retained (``TRIM_HORIZON``) — a position taken before the reconcile's scan.
 
 Waiting for records: the generic path polls ``GetRecords`` every ``poll_interval`` while the shard
-is idle. A client may offer ``wait_for_stream_records(stream_arn, shard_id, timeout)`` (the
-embedded engine's in-process subscription), which returns as soon as the shard has new records;
-the consumer then wakes within microseconds instead of a poll interval.
+is idle. A client may offer ``wait_for_stream_records(stream_arn, shard_id, timeout)``, and the
+embedded engine's client is served by the engine's stream hub (``StreamHub.wait_for_records_async``,
+see :func:`dynaflow.cdc.endpoints.stream_waiter`), which returns as soon as the shard holds a record
+past the checkpoint; the consumer then wakes within microseconds instead of a poll interval.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from functools import partial
 from typing import Any, Literal
 
 from dynaflow.cdc.deadletter import DeadLetterStore, letter_for
+from dynaflow.cdc.endpoints import stream_waiter
 from dynaflow.cdc.leases import Lease, LeaseTable
 from dynaflow.cdc.metrics import CdcMetrics
 from dynaflow.cdc.model import LATEST, SHARD_END, TRIM_HORIZON, Change
@@ -61,7 +63,7 @@ class ShardConsumer:
         self.settings, self.request_reconcile = settings, request_reconcile
         self.shard_id = lease.key.removeprefix("shard#")
         self.checkpoint = lease.checkpoint or TRIM_HORIZON
-        self._waiter = getattr(source, "wait_for_stream_records", None)
+        self._waiter = stream_waiter(source)
 
     # ------------------------------------------------------------ positions
 
@@ -168,7 +170,11 @@ class ShardConsumer:
 
     async def _idle(self) -> None:
         if self._waiter is not None:
-            # Hook: the embedded engine's in-process subscription wakes us when the shard grows.
-            await self._waiter(self.stream_arn, self.shard_id, self.settings.poll_interval * 20)
+            # The engine's in-process wake-up: returns as soon as the shard holds a record past our
+            # checkpoint. Before the first record there is no position to compare with, and a commit
+            # between our read and the wait would go unnoticed: wait one poll interval at most then.
+            after = self.checkpoint if self.checkpoint.isdigit() else None
+            timeout = self.settings.poll_interval * (20 if after is not None else 1)
+            await self._waiter(self.stream_arn, self.shard_id, timeout, after)
         else:
             await asyncio.sleep(self.settings.poll_interval)

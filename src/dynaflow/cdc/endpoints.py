@@ -9,11 +9,15 @@ to the right one, so the CDC runtime keeps calling ``client.call(operation, requ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any, Final
 
 from dynaflow.dynamo.client import DynamoClient
+
+#: ``wait(stream_arn, shard_id, timeout, after)``: returns once the shard may hold a record after
+#: sequence number ``after`` (None: after the next commit that writes stream records) or on timeout.
+StreamWaiter = Callable[[str, str, float, "str | None"], Awaitable[object]]
 
 STREAMS_OPERATIONS: Final = frozenset({"ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"})
 
@@ -52,3 +56,28 @@ async def connect_with_streams(endpoint_url: str | None, *, region: str = "us-ea
         "dynamodbstreams", endpoint_url=endpoint_url, region_name=region, config=config,
         aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key))
     return WithStreams(tables, RemoteClient(client, stack, endpoint_url))
+
+
+def stream_waiter(client: DynamoClient) -> StreamWaiter | None:
+    """How to wait for a shard to grow without polling, when ``client`` can tell; else None.
+
+    A client may offer ``wait_for_stream_records(stream_arn, shard_id, timeout)``; the embedded
+    engine's client (``dynaflow.connect_async``) is served by its stream hub, which wakes waiters
+    from the commit that wrote the records.
+    """
+    hook = getattr(client, "wait_for_stream_records", None)
+    if hook is not None:
+        async def hooked(stream_arn: str, shard_id: str, timeout: float, after: str | None) -> object:
+            return await hook(stream_arn, shard_id, timeout)
+
+        return hooked
+    from dynaflow.dynamo.embedded import AsyncEmbeddedClient
+
+    if isinstance(client, AsyncEmbeddedClient):
+        hub = client.engine.streams
+
+        async def embedded(stream_arn: str, shard_id: str, timeout: float, after: str | None) -> object:
+            return await hub.wait_for_records_async(stream_arn, shard_id, timeout, after=after)
+
+        return embedded
+    return None

@@ -24,6 +24,10 @@ Two write modes:
   without the stale items. Fewer round trips on a remote endpoint; on AWS a transaction costs twice
   the write capacity.
 
+Each write is first guarded by the batch's lowest sequence number, one value for the whole batch
+(so a compiled-request cache on the endpoint serves every write of the batch), and retried with the
+item's own number only when that stricter guard stops it — see :meth:`ReplicaSink.apply`.
+
 Within a batch only the last change of each item is written (the earlier ones would be overwritten
 by it anyway), which also keeps one item out of a transaction twice.
 """
@@ -101,15 +105,26 @@ class ReplicaSink:
     # ------------------------------------------------------------ applying
 
     async def apply(self, changes: Sequence[Change]) -> None:
-        """Durably apply ``changes`` (in stream order); returns once every one is on the replica."""
+        """Durably apply ``changes`` (in stream order); returns once every one is on the replica.
+
+        Every write of a batch is first conditioned on the batch's *lowest* sequence number
+        (``#s < :floor``), the same value for all of them: an endpoint that caches compiled requests
+        (dynaflow does) compiles the condition once per batch instead of once per item. The floor
+        guard is stricter than the item's own (``floor <= seq``), so a write it lets through is
+        always right; one it stops (the replica holds something at least as new as the floor: a
+        replay, an overlap with another worker) is retried with the item's own sequence number, which
+        decides exactly as before.
+        """
         latest: dict[bytes, Change] = {}
         for change in changes:
             latest[key_id(change.keys)] = change
-        writes = [self._put(self._item_of(c), c.seq) for c in latest.values()]
+        floor = min(c.seq for c in latest.values()) if latest else SNAPSHOT_SEQ
+        writes = [self._put(self._item_of(c), floor) for c in latest.values()]
+        exact = [c.seq for c in latest.values()]
         if self.mode == "transact" and len(writes) > 1:
-            await self._transact(writes)
+            await self._transact(writes, exact)
         else:
-            await self._singles(writes)
+            await self._singles(writes, exact)
 
     async def copy(self, items: Sequence[Item]) -> None:
         """Write snapshot rows: only where the replica holds nothing for the key yet."""
@@ -132,43 +147,57 @@ class ReplicaSink:
         condition = "#s = :s" if current else _ABSENT
         await self._singles([self._put(written, seq, condition)])
 
-    async def _one(self, request: dict[str, Any]) -> None:
+    async def _one(self, request: dict[str, Any], exact: str | None = None) -> None:
+        """One conditional put; a failed floor guard is retried with the item's own number ``exact``."""
         async with self._gate:
             try:
                 await self.client.call("PutItem", request)
+                return
+            except Exception as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                if exact is None or exact == request["ExpressionAttributeValues"][":s"]["S"]:
+                    self.stale += 1
+                    return
+            try:
+                await self.client.call("PutItem", {**request, "ExpressionAttributeValues": {":s": {"S": exact}}})
             except Exception as exc:
                 if error_code(exc) != "ConditionalCheckFailedException":
                     raise
                 self.stale += 1
 
-    async def _singles(self, writes: list[dict[str, Any]]) -> None:
+    async def _singles(self, writes: list[dict[str, Any]], exact: Sequence[str | None] | None = None) -> None:
+        seqs: Sequence[str | None] = exact if exact is not None else [None] * len(writes)
         if len(writes) == 1:
-            await self._one(writes[0])
+            await self._one(writes[0], seqs[0])
             return
-        results = await asyncio.gather(*(self._one(w) for w in writes), return_exceptions=True)
+        results = await asyncio.gather(*(self._one(w, e) for w, e in zip(writes, seqs, strict=True)),
+                                       return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
 
-    async def _transact(self, writes: list[dict[str, Any]]) -> None:
-        chunk: list[dict[str, Any]] = []
+    async def _transact(self, writes: list[dict[str, Any]], exact: list[str]) -> None:
+        chunk: list[tuple[dict[str, Any], str]] = []
         size = 0
-        for write in writes:
+        for write, seq in zip(writes, exact, strict=True):
             weight = len(orjson.dumps(write["Item"], default=_b64))
             if chunk and (len(chunk) >= _TRANSACTION_ITEMS or size + weight > _TRANSACTION_BYTES):
                 await self._transaction(chunk)
                 chunk, size = [], 0
-            chunk.append(write)
+            chunk.append((write, seq))
             size += weight
         if chunk:
             await self._transaction(chunk)
 
-    async def _transaction(self, writes: list[dict[str, Any]]) -> None:
+    async def _transaction(self, writes: list[tuple[dict[str, Any], str]]) -> None:
+        guarded: list[tuple[dict[str, Any], str]] = []  # stopped by the floor guard: decided one by one
         while len(writes) > 1:
             try:
                 await self.client.call("TransactWriteItems", {"TransactItems": [
-                    {"Put": {k: v for k, v in w.items()}} for w in writes]})
-                return
+                    {"Put": {k: v for k, v in w.items()}} for w, _ in writes]})
+                writes = []
+                break
             except Exception as exc:
                 reasons = error_extra(exc, "CancellationReasons")
                 if error_code(exc) != "TransactionCanceledException" or not reasons:
@@ -176,8 +205,6 @@ class ReplicaSink:
                 codes = [r.get("Code", "None") for r in reasons]
                 if any(c not in ("None", "ConditionalCheckFailed") for c in codes):
                     raise
-                kept = [w for w, c in zip(writes, codes, strict=True) if c != "ConditionalCheckFailed"]
-                self.stale += len(writes) - len(kept)
-                writes = kept
-        if writes:
-            await self._one(writes[0])
+                guarded += [w for w, c in zip(writes, codes, strict=True) if c == "ConditionalCheckFailed"]
+                writes = [w for w, c in zip(writes, codes, strict=True) if c != "ConditionalCheckFailed"]
+        await self._singles([w for w, _ in writes + guarded], [e for _, e in writes + guarded])
