@@ -135,11 +135,12 @@ def produce_paced(bootstrap: str, topic: str, rate: int, seconds: float, stop: t
 
 
 BATCH_SIZE = 5000
+IN_FLIGHT = 2
 
 
 def settings_for(bootstrap: str, data: Path, durability: str) -> Any:
     return load_settings(env={}, flags={
-        "ingest.batch_size": BATCH_SIZE,
+        "ingest.batch_size": BATCH_SIZE, "ingest.max_batches_in_flight": IN_FLIGHT,
         "engine.data": str(data), "engine.durability": durability, "kafka.bootstrap_servers": bootstrap,
         "kafka.group_id": f"bench-{uuid.uuid4().hex[:8]}",
         "kafka.extra": {"session.timeout.ms": "2000", "heartbeat.interval.ms": "300"},
@@ -241,7 +242,7 @@ def fmt_ms(samples: list[tuple[int, float]], warmup: int) -> str:
 
 
 def main() -> None:
-    global BATCH_SIZE
+    global BATCH_SIZE, IN_FLIGHT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--naive-records", type=int, default=30_000)
@@ -249,9 +250,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--durability", choices=("os", "fsync"), default="os")
     parser.add_argument("--batch-size", type=int, default=5000, help="ingest.batch_size")
+    parser.add_argument("--in-flight", type=int, default=2, help="ingest.max_batches_in_flight")
     parser.add_argument("--latency-only", action="store_true", help="skip the throughput runs")
     args = parser.parse_args()
-    BATCH_SIZE = args.batch_size
+    BATCH_SIZE, IN_FLIGHT = args.batch_size, args.in_flight
 
     with tansu() as bootstrap, tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
