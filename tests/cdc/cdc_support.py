@@ -1,4 +1,9 @@
-"""Helpers for the CDC runtime tests: tables, row comparison, a pipeline of workers under test control."""
+"""Helpers for the CDC runtime tests: tables, row comparison, a pipeline of workers under test control.
+
+The source is a real engine stream (``cdc_engine.py``). An in-memory fake of the Streams API served
+these tests before the engine had streams; it is gone because the engine can be made to do everything
+it did (rotation, trimming, TTL deletes, shard counts) with its clock and on-demand passes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cdc_fakes import FakeStreams
+from cdc_engine import EngineSource
 
 from dynaflow.cdc import BOOKKEEPING, TOMBSTONE_ATTRIBUTE, ConsumerSettings, LeaseTable, PipelineSettings, Worker
 from dynaflow.cdc.replica import ReplicaSink
@@ -50,15 +55,29 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0
         await asyncio.sleep(0.05)
 
 
+class Polled:
+    """A client that is only a client: no engine behind it to wait on."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    async def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self.client.call(operation, request)
+        return result
+
+
 class Pipeline:
-    def __init__(self, source: FakeStreams, target: Any) -> None:
+    def __init__(self, source: EngineSource, target: Any) -> None:
         self.source, self.target = source, target
         self.leases = LeaseTable(target, "dynaflow_cdc_test")
         self.running: list[tuple[asyncio.Task[None], asyncio.Event, Worker]] = []
 
-    def worker(self, *, sink: Any = None, settings: PipelineSettings = FAST, **kw: Any) -> Worker:
+    def worker(self, *, sink: Any = None, settings: PipelineSettings = FAST, polled: bool = False, **kw: Any
+               ) -> Worker:
+        """A running worker; ``polled`` hides the engine so idle shards are polled as on a remote endpoint."""
         sink = sink or ReplicaSink(self.target, REPLICA)
-        worker = Worker(source=self.source, table=TABLE, sink=sink, leases=self.leases, settings=settings, **kw)
+        source = Polled(self.source.client) if polled else self.source.client
+        worker = Worker(source=source, table=TABLE, sink=sink, leases=self.leases, settings=settings, **kw)
         stop = asyncio.Event()
         self.running.append((asyncio.create_task(worker.run(stop)), stop, worker))
         return worker
@@ -94,3 +113,6 @@ def item(n: int, version: int = 0, **extra: Any) -> dict[str, Any]:
 
 def key(n: int) -> dict[str, Any]:
     return {"pk": {"S": f"p{n % 13}"}, "sk": {"N": str(n)}}
+
+
+MakePipeline = Callable[..., Awaitable[Pipeline]]
