@@ -287,3 +287,24 @@ async def test_dead_letter_topic_receives_original_bytes_and_evidence(
     assert (message.key(), message.value()) == (b"k2", b"\xffnot json")
     assert headers["dynaflow.error_type"] == b"MalformedValue" and headers["dynaflow.offset"] == b"1"
     assert headers["dynaflow.topic"] == topic.encode() and headers["dynaflow.attempts"] == b"1"
+
+
+# Why: the pipeline runs unchanged against any DynamoDB endpoint: here DynamoDB Local through the
+# remote client, with the registry, progress and dead-letter tables on that endpoint too.
+async def test_ingest_into_dynamodb_local_through_the_remote_client(
+        settings_factory: Callable[..., Any], topic_factory: Callable[..., str], produce_all: Any,
+        dynamodb_local_endpoint: str) -> None:
+    from dynaflow.dynamo.remote import connect_remote
+
+    remote = await connect_remote(dynamodb_local_endpoint, access_key_id="AKIDEXAMPLE", secret_access_key="secret")
+    try:
+        settings = settings_factory(**{"ingest.batch_size": 100})
+        topic = topic_factory(partitions=2)
+        table = f"Remote-{topic}"
+        await onboard(remote, parse_rule(rule_for(topic, table, ttl={"after": "1d"})))
+        produce_all(topic, [(None, orjson.dumps({"tenant": "t", "id": i})) for i in range(500)]
+                    + [(None, b"poison")])
+        stats = await ingest(remote, settings, consumed(501))
+        assert len(await scan_all(remote, table)) == 500 and stats.dead_lettered == 1
+    finally:
+        await remote.close()

@@ -16,6 +16,7 @@ from dynaflow.dynamo.remote import RemoteClient, connect_remote
 from dynaflow.engine.errors import DynamoError
 from dynaflow.pipelines.model import Put, Record
 from dynaflow.pipelines.onboarding import onboard
+from dynaflow.pipelines.registry import RuleRegistry
 from dynaflow.pipelines.rules import parse_rule
 from dynaflow.pipelines.sinks.table import TableSink
 from support.peers import free_port
@@ -84,7 +85,8 @@ async def test_onboarding_and_sink_run_unchanged_remotely(remote: RemoteClient) 
     name = f"remote-{uuid.uuid4().hex[:10]}"
     rule = parse_rule({"name": "remote", "topics": ["t"], "table": name, "stream": {"enabled": False},
                        "partition_key": {"attribute": "pk", "from": "id"}, "ttl": {"after": "1d"}})
-    result = await onboard(remote, rule, registry=None)
+    registry = RuleRegistry(remote, f"_dynaflow_rules_{uuid.uuid4().hex[:8]}")  # no rules leak to other tests
+    result = await onboard(remote, rule, registry=registry)
     assert result.table_created and result.ttl_enabled
     compiled = result.rule.compile()
     mutations: list[Any] = [compiled.apply(Record("t", 0, i, None, b'{"id": "k%d", "v": %d}' % (i % 30, i)))
