@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from support import assert_dynamo_error
 
 GSI = {"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],

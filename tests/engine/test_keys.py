@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dynaflow.engine import keys
-from dynaflow.engine.values import format_number
+from dynaflow.engine.values import check_number, format_number
 
 # Numbers within DynamoDB's range: up to 38 significant digits, exponent -130..125.
 numbers = st.builds(
@@ -17,7 +17,7 @@ numbers = st.builds(
     st.booleans(),
     st.integers(min_value=0, max_value=10**38 - 1),
     st.integers(min_value=-130, max_value=88),
-).map(lambda d: format_number(d.normalize()) if d else "0")
+).map(lambda d: format_number(check_number(d)) if d else "0")
 
 
 def _cmp(a: object, b: object) -> int:

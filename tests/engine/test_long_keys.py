@@ -73,4 +73,4 @@ def test_long_sort_keys_sharing_a_long_prefix_are_all_found(client: Any) -> None
     assert _query(client, "x", "sk = :a", {":a": {"S": sks[2]}}) == [sks[2]]
     assert sorted(_query(client, "x", "sk < :a", {":a": {"S": sks[2]}})) == sks[:2]
     client.delete_item(TableName="long", Key={"pk": {"S": "x"}, "sk": {"S": sks[1]}})
-    assert sorted(_query(client, "x", "begins_with(sk, :a)", {":a": {"S": shared}})) == [sks[0]] + sks[2:]
+    assert sorted(_query(client, "x", "begins_with(sk, :a)", {":a": {"S": shared}})) == [sks[0], *sks[2:]]

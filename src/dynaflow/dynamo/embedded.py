@@ -33,10 +33,10 @@ from dynaflow.engine.state import PYTHON_OUTPUT, WIRE_OUTPUT
 
 _TIMESTAMPS: Final = frozenset({
     "CreationDateTime", "LastIncreaseDateTime", "LastDecreaseDateTime",
-    "LastUpdateToPayPerRequestDateTime", "ApproximateCreationDateTime",
+    "LastUpdateToPayPerRequestDateTime", "ApproximateCreationDateTime", "CreationRequestDateTime",
 })
 #: Operations whose responses carry no items, so timestamps can be converted safely.
-_CONTROL_PLANE: Final = frozenset({"CreateTable", "DescribeTable", "UpdateTable", "DeleteTable"})
+_CONTROL_PLANE: Final = frozenset({"CreateTable", "DescribeTable", "UpdateTable", "DeleteTable", "DescribeStream"})
 _SNAKE: Final = {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): name for name in OPERATIONS}
 
 _engines: dict[Path, tuple[Engine, int]] = {}
@@ -107,6 +107,13 @@ def _prepare(request: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _finish(operation: str, response: dict[str, Any]) -> dict[str, Any]:
+    if operation == "GetRecords":
+        for record in response.get("Records", ()):
+            info = record.get("dynamodb", {})
+            stamp = info.get("ApproximateCreationDateTime")
+            if isinstance(stamp, (int, float)):
+                info["ApproximateCreationDateTime"] = datetime.fromtimestamp(stamp, tz=UTC)
+        return response
     if operation in _CONTROL_PLANE:
         converted: dict[str, Any] = _timestamps(response)
         return converted
