@@ -75,15 +75,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
     esk = start_key(table, request)
     if esk is not None:
         part = keys.partition_prefix(table.prefix, compiled.key_condition.hash_value)
-        if not esk.startswith(part):
-            raise errors.validation(
-                "The provided starting key is invalid: The provided starting key is outside query "
-                "boundaries based on provided conditions"
-            )
-        if forward:
-            low = max(low, esk + b"\x00")
-        else:
-            high = min(high, esk)
+        low, high = _after_start(esk, part, low, high, forward)
     spec = PageSpec(
         low=low, high=high, forward=forward, limit=positive_limit(request),
         filter=compiled.filter, projection=compiled.projection, count_only=count_only,
@@ -91,6 +83,16 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
         key_filter=None if exact else (lambda item: cond.range_matches(item.get(cond.range_name or ""))),
     )
     return read_page(state, table, spec, request, out)
+
+
+def _after_start(esk: bytes, partition: bytes, low: bytes, high: bytes, forward: bool) -> tuple[bytes, bytes]:
+    """Narrow ``[low, high)`` to what follows ExclusiveStartKey in the walk's direction."""
+    if not esk.startswith(partition):
+        raise errors.validation(
+            "The provided starting key is invalid: The provided starting key is outside query "
+            "boundaries based on provided conditions"
+        )
+    return (max(low, esk + b"\x00"), high) if forward else (low, min(high, esk))
 
 
 def _query_index(state: EngineState, table: Table, index: indexes.Index, request: dict[str, Any],
@@ -109,15 +111,7 @@ def _query_index(state: EngineState, table: Table, index: indexes.Index, request
     esk_item = request.get("ExclusiveStartKey")
     if esk_item is not None:
         esk = indexes.start_entry_key(index, validate_item(esk_item))
-        if not esk.startswith(index.partition_prefix(cond.hash_value)):
-            raise errors.validation(
-                "The provided starting key is invalid: The provided starting key is outside query "
-                "boundaries based on provided conditions"
-            )
-        if forward:
-            low = max(low, esk + b"\x00")
-        else:
-            high = min(high, esk)
+        low, high = _after_start(esk, index.partition_prefix(cond.hash_value), low, high, forward)
     spec = PageSpec(
         low=low, high=high, forward=forward, limit=positive_limit(request),
         filter=compiled.filter, projection=compiled.projection, count_only=count_only,
