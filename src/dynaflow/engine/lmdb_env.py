@@ -5,6 +5,13 @@
 * ``durability="fsync"`` (default) makes a commit durable before it returns: acknowledged means
   on disk. ``"os"`` leaves flushing to the operating system: a process crash loses nothing, a power
   loss may; it is for tests and benchmarks.
+* ``"os"`` mode also opens the map writable (LMDB's ``MDB_WRITEMAP``): a commit then writes its
+  pages in place instead of copying each dirty page into a buffer and ``pwrite``-ing it, which
+  measured ~3x cheaper here (a one-put commit ~6 µs against ~17 µs). Its costs are why ``fsync``
+  mode does without it: LMDB sizes the data file to the whole map (a sparse file: ``ls`` shows the
+  map size, the disk holds only what is used), and in ``fsync`` mode the fsync dominates a commit
+  anyway (no measurable gain). Committed pages live in the shared file mapping, so a killed process
+  still loses nothing.
 * One process owns a data directory. A lock file holding the owner's pid enforces it, so a second
   process gets a clear error instead of a second writer.
 * LMDB environments must not cross ``fork()``: the environment remembers the pid that opened it
@@ -48,6 +55,7 @@ class LmdbEnv:
             sync=durability == "fsync",
             metasync=durability == "fsync",
             readahead=False,
+            writemap=durability == "os",
             max_readers=1024,
         )
         self.dbs: dict[bytes, Any] = {name: self.env.open_db(name) for name in SUBDBS}
