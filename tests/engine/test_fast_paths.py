@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dynaflow.engine import keys, values
+from dynaflow.engine import keys, records, values
 from dynaflow.engine.core import Engine
 from dynaflow.engine.errors import DynamoError
 from dynaflow.engine.pages import PageSpec, read_page
@@ -250,3 +250,47 @@ def test_plain_put_agrees_with_general_put(tmp_path_factory: pytest.TempPathFact
         assert counters[0] == counters[1]
     finally:
         engine.close()
+
+
+def test_item_proofs_last_one_request(tmp_path: Path) -> None:
+    # Why: the shape check proves an item once and the operation reuses the proof; a proof must
+    # never outlive its request, or a dict changed after a successful put would be stored unchecked.
+    engine = Engine(tmp_path, durability="os")
+    try:
+        engine.execute("CreateTable", {
+            "TableName": "proofs", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}, PYTHON_OUTPUT)
+        item: dict[str, Any] = {"pk": {"S": "a"}, "n": {"N": "1"}}
+        engine.execute("PutItem", {"TableName": "proofs", "Item": item}, PYTHON_OUTPUT)
+        assert values._PROOFS.sizes == {}
+        item["n"] = {"N": "not a number"}
+        with pytest.raises(DynamoError) as raised:
+            values.validate_item_sized(item)
+        assert raised.value.type == "ValidationException"
+        # A request that fails after its items were proven leaves no proof behind either.
+        with pytest.raises(DynamoError):
+            engine.execute("PutItem", {"TableName": "missing", "Item": {"pk": {"S": "b"}}}, PYTHON_OUTPUT)
+        assert values._PROOFS.sizes == {}
+    finally:
+        engine.close()
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(_items)
+def test_binary_flag_is_set_for_every_item_with_binary(item: dict[str, Any]) -> None:
+    # Why: the HAS_BINARY flag is found by a byte search of the JSON, not by walking the item; an
+    # item holding a B or BS value anywhere must always get it (a spare flag only costs a walk).
+    def holds_binary(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(tag in ("B", "BS") or holds_binary(inner) for tag, inner in value.items())
+        return isinstance(value, list) and any(holds_binary(inner) for inner in value)
+
+    try:
+        valid, size = values.validate_item_sized(item)
+    except DynamoError:
+        return
+    record = records.encode_item(valid, size)
+    assert records.decode_item(record) == valid and records.item_size(record) == size
+    if any(holds_binary(av) for av in valid.values()):
+        assert records.has_binary(record)

@@ -59,6 +59,7 @@ from dynaflow.engine.ops import (
 )
 from dynaflow.engine.shape_check import check_request
 from dynaflow.engine.state import Deferred, EngineState, Output, Settings
+from dynaflow.engine.values import forget_proofs
 from dynaflow.engine.writer import Writer
 
 __all__ = ["OPERATIONS", "DynamoError", "Engine", "Settings"]
@@ -140,8 +141,11 @@ class Engine:
             raise errors.unknown_operation()
         if self._closed:
             raise errors.internal("the engine is closed")
-        check_request(operation, request)
-        return handler(self.state, request, out)
+        try:
+            check_request(operation, request)
+            return handler(self.state, request, out)
+        finally:
+            forget_proofs()
 
     def execute(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any]:
         """Run one operation, blocking until a write is durable."""

@@ -22,6 +22,9 @@ cannot prove valid goes to the exact checker, which finds the first type error i
 words every violation. Subtrees without constraints (items, keys, expression values) get no constraint
 checker at all. Strings that passed a pattern check are remembered (bounded), so a table name's regular
 expression runs once, not once per request.
+An item to be stored (``Map.item``: PutItem's, a batch put's or a transaction put's ``Item``) is
+first offered to ``values.prove_item``, whose one walk proves it valid and sizes it for the operation;
+only an item it cannot prove gets the type walk, so errors and their order are unchanged.
 
 Measured (``timeit``, best of 5, this 2-core shared machine, CPython 3.11, noisy ±30%): valid GetItem with
 a one-attribute key 0.8-1.0 µs; PutItem with 5 S/N attributes 1.6-1.9 µs (with SS/BOOL too, 2.1-2.6 µs);
@@ -58,6 +61,7 @@ from dynaflow.engine.shapes.types import (
     Struct,
     Timestamp,
 )
+from dynaflow.engine.values import prove_item
 
 __all__ = ["MAX_REPORTED_ERRORS", "check_request", "check_stream_request"]
 
@@ -376,7 +380,14 @@ def _compile_types(shape: Shape, *, in_collection: bool) -> TypeCheck:
             elif value is not None:
                 raise _container_error(value, in_collection=in_collection, struct_name=None, listing=listing)
 
-        return check_map
+        if not shape.item:
+            return check_map
+
+        def check_item(value: Any) -> None:
+            if type(value) is not dict or not prove_item(value):
+                check_map(value)
+
+        return check_item
     assert isinstance(shape, Struct)
     by_name = {m.name: _compile_types(m.shape, in_collection=False) for m in shape.members}
     struct_listing = f"Unrecognized collection type class {_java_type(shape)}"
@@ -682,11 +693,16 @@ def _compile_operation(shape: Struct) -> Callable[[Mapping[str, Any]], None]:
             env["av_member"] = _AV_MEMBER  # items and keys: the hottest loop, inlined
             checks.append(f"if {v} is not None:")
             checks.append(f"    if type({v}) is not dict: return exact(request)")
-            checks.append(f"    for a in {v}.values():")
-            checks.append("        if type(a) is not dict: return exact(request)")
-            checks.append("        for k, x in a.items():")
-            checks.append('            if type(x) is str and (k == "S" or k == "N"): continue')
-            checks.append("            av_member(k, x)")
+            pad = "    "
+            if kind.item:  # a proven item needs no type walk (values.prove_item)
+                env["prove_item"] = prove_item
+                checks.append(f"    if not prove_item({v}):")
+                pad = "        "
+            checks.append(f"{pad}for a in {v}.values():")
+            checks.append(f"{pad}    if type(a) is not dict: return exact(request)")
+            checks.append(f"{pad}    for k, x in a.items():")
+            checks.append(f'{pad}        if type(x) is str and (k == "S" or k == "N"): continue')
+            checks.append(f"{pad}        av_member(k, x)")
         else:
             env[f"t{index}"] = _compile_types(kind, in_collection=False)
             checks.append(f"if {v} is not None: t{index}({v})")

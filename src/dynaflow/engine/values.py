@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from decimal import (
     Clamped,
     Context,
@@ -276,6 +277,9 @@ def validate_item_sized(item: object) -> tuple[Item, int]:
     :func:`validate_value` and :func:`value_size`. The input dict is returned as it is when nothing
     needed normalizing, so a valid item is never copied.
     """
+    proven = _PROOFS.sizes.get(id(item))
+    if proven is not None and proven[0] is item:
+        return proven
     if item.__class__ is dict:
         try:
             fast = _canonical_size(item)
@@ -284,6 +288,46 @@ def validate_item_sized(item: object) -> tuple[Item, int]:
         if fast >= 0:
             return item, fast
     return _validate_item_checked(item)
+
+
+class _Proofs(threading.local):
+    """Items proven valid by the current request's shape check, on this thread (see prove_item)."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[int, tuple[Item, int]] = {}
+
+
+_PROOFS: Final = _Proofs()
+
+
+def prove_item(item: dict[Any, Any]) -> bool:
+    """Prove an item valid and canonical in one walk and remember its size; False if it is not.
+
+    A stored item used to be walked twice before it was written: once by the request's shape check
+    (JSON types) and once by :func:`validate_item_sized` (values and size). The canonical walk
+    proves both at once, so the shape check calls this first: for a proven item it skips its own
+    type walk, and the operation's :func:`validate_item_sized` finds the size here instead of
+    walking again. A proof is the item object itself (kept alive, so its ``id`` cannot be reused)
+    and lives on the calling thread only until :func:`forget_proofs`, which the engine calls when
+    the request's synchronous part ends, so a dict changed later is never taken as proven.
+    An item that fails the proof is simply not remembered: the type walk and the checked
+    validation then run as before and word any error, in the same order as before.
+    """
+    try:
+        size = _canonical_size(item)
+    except RecursionError:
+        return False
+    if size < 0:
+        return False
+    _PROOFS.sizes[id(item)] = (item, size)
+    return True
+
+
+def forget_proofs() -> None:
+    """End the current request's proofs (see :func:`prove_item`)."""
+    sizes = _PROOFS.sizes
+    if sizes:
+        sizes.clear()
 
 
 def _validate_item_checked(item: object) -> tuple[Item, int]:

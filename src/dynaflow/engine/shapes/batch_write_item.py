@@ -11,6 +11,7 @@ from typing import Final
 
 from dynaflow.engine.shapes.common import (
     ATTRIBUTE_MAP,
+    ITEM,
     NAME_PATTERN,
     RETURN_CONSUMED_CAPACITY,
     RETURN_ITEM_COLLECTION_METRICS,
@@ -20,7 +21,7 @@ from dynaflow.engine.shapes.types import List, Map, String, optional, required, 
 WRITE_REQUEST: Final = struct(
     "WriteRequest",
     optional("DeleteRequest", struct("DeleteRequest", required("Key", ATTRIBUTE_MAP))),
-    optional("PutRequest", struct("PutRequest", required("Item", ATTRIBUTE_MAP))),
+    optional("PutRequest", struct("PutRequest", required("Item", ITEM))),
 )
 
 INPUT: Final = struct(

@@ -60,8 +60,10 @@ SSE_TYPE: Final = Enum(("AES256", "KMS"))
 TABLE_CLASS: Final = Enum(("STANDARD", "STANDARD_INFREQUENT_ACCESS"))
 ATTRIBUTE_ACTION: Final = Enum(("ADD", "PUT", "DELETE"))
 
-#: ``{"attr": AttributeValue}``: Key, Item, ExclusiveStartKey.
+#: ``{"attr": AttributeValue}``: Key, ExclusiveStartKey.
 ATTRIBUTE_MAP: Final = Map(ATTRIBUTE_VALUE)
+#: An item to store: an ATTRIBUTE_MAP whose check also proves and sizes it (``Map.item``).
+ITEM: Final = Map(ATTRIBUTE_VALUE, item=True)
 EXPRESSION_ATTRIBUTE_NAMES: Final = Map(TEXT)
 EXPRESSION_ATTRIBUTE_VALUES: Final = Map(ATTRIBUTE_VALUE)
 #: Legacy ``AttributesToGet``: 1..255 names (the model says only ``min: 1``).

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Final
 
 from dynaflow.engine.shapes.common import (
-    ATTRIBUTE_MAP,
     CONDITIONAL_OPERATOR,
     EXPECTED,
     EXPRESSION_ATTRIBUTE_NAMES,
     EXPRESSION_ATTRIBUTE_VALUES,
+    ITEM,
     RETURN_CONSUMED_CAPACITY,
     RETURN_ITEM_COLLECTION_METRICS,
     RETURN_VALUES,
@@ -23,7 +23,7 @@ INPUT: Final = struct(
     "PutItemInput",
     optional("ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY),
     required("TableName", TABLE_NAME),
-    required("Item", ATTRIBUTE_MAP),
+    required("Item", ITEM),
     optional("ConditionalOperator", CONDITIONAL_OPERATOR),
     optional("Expected", EXPECTED),
     optional("ReturnValues", RETURN_VALUES),

@@ -12,6 +12,7 @@ from dynaflow.engine.shapes.common import (
     ATTRIBUTE_MAP,
     EXPRESSION_ATTRIBUTE_NAMES,
     EXPRESSION_ATTRIBUTE_VALUES,
+    ITEM,
     RETURN_CONSUMED_CAPACITY,
     RETURN_ITEM_COLLECTION_METRICS,
     RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
@@ -27,7 +28,7 @@ _COMMON: Final[tuple[Member, ...]] = (
     optional("ReturnValuesOnConditionCheckFailure", RETURN_VALUES_ON_CONDITION_CHECK_FAILURE),
 )
 
-PUT: Final = struct("Put", *_COMMON, optional("ConditionExpression", TEXT), required("Item", ATTRIBUTE_MAP))
+PUT: Final = struct("Put", *_COMMON, optional("ConditionExpression", TEXT), required("Item", ITEM))
 UPDATE: Final = struct(
     "Update",
     *_COMMON,

@@ -95,12 +95,18 @@ class List:
 
 @dataclass(frozen=True, slots=True)
 class Map:
-    """A JSON object with free keys. ``key`` constraints are reported once for the whole map."""
+    """A JSON object with free keys. ``key`` constraints are reported once for the whole map.
+
+    ``item``: the map is an item that the operation will store (PutItem's ``Item``, a batch or
+    transaction put's ``Item``). Its type check first tries ``engine.values.prove_item``, which
+    proves a valid item in the same walk that sizes it, so the operation does not walk it again.
+    """
 
     value: Shape
     key: String = field(default_factory=String)
     min: int | None = None
     max: int | None = None
+    item: bool = False
 
 
 @dataclass(frozen=True, slots=True)
