@@ -249,3 +249,41 @@ def test_access_log_lines(server_factory: Any, fake: FakeClient) -> None:
     assert [(r["op"], r["status"], r["error"]) for r in records] == [
         ("ListTables", 200, None), (None, 400, "SerializationException")]
     assert all(len(r["request_id"]) == 52 and r["duration_us"] >= 0 for r in records)
+
+
+# With several connections open, answers are written at the end of the loop pass, batched: pipelined
+# answers (immediate and suspended ones) still come back in order, an interim 100 still precedes its
+# answer, and a request asking to close gets every earlier answer before the close.
+def test_batched_answers_keep_order_and_reach_the_client_before_a_close(server_factory: Any) -> None:
+    async def answer(request: dict[str, Any]) -> dict[str, Any]:
+        for _ in range(request["n"] % 3):
+            await asyncio.sleep(0.001 * (request["n"] % 2))
+        return {"Item": {"n": {"N": str(request["n"])}}}
+
+    class Mixed(FakeClient):
+        async def call_wire(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+            if operation == "GetItem":
+                return {"Item": {"n": {"N": str(request["n"])}}}
+            return await answer(request)
+
+    def numbers(raw: bytes) -> list[int]:
+        return [int(orjson.loads(part.split(b"\r\n\r\n", 1)[1][: part.find(b"}}}") + 3])["Item"]["n"]["N"])
+                for part in raw.split(b"HTTP/1.1 ")[1:] if not part.startswith(b"100")]
+
+    server = server_factory(Mixed())
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as other, \
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        other.sendall(post(orjson.dumps({"n": 0}), target=b"DynamoDB_20120810.GetItem"))
+        assert numbers(read_responses(other, 1)) == [0]
+        targets = [b"DynamoDB_20120810.GetItem", b"DynamoDB_20120810.PutItem"]
+        sock.sendall(b"".join(post(orjson.dumps({"n": i}), target=targets[i % 4 == 3]) for i in range(40)))
+        assert numbers(read_responses(sock, 40)) == list(range(40))
+        head = post(b'{"n": 40}', target=targets[0], extra=b"Expect: 100-continue\r\n")[:-9]
+        sock.sendall(head)
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(b'{"n": 40}')
+        assert numbers(read_responses(sock, 1)) == [40]
+        sock.sendall(b"".join(post(orjson.dumps({"n": i}), target=targets[0]) for i in range(41, 45))
+                     + post(orjson.dumps({"n": 45}), target=targets[0], extra=b"Connection: close\r\n"))
+        raw = read_responses(sock, None)
+        assert numbers(raw) == list(range(41, 46)) and raw.count(b"Connection: close") == 1
