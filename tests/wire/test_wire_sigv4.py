@@ -10,8 +10,11 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dynaflow.engine.errors import DynamoError
+from dynaflow.wire import sigv4
 from dynaflow.wire.sigv4 import AccessKey, SigV4Verifier
 
 KEY = AccessKey("AKIDTEST", "s3cr3t", "arn:aws:iam::000000000000:user/test")
@@ -175,3 +178,16 @@ def test_signing_key_cache_reuse() -> None:
     for _ in range(3):
         assert v.verify(*signed()).access_key_id == "AKIDTEST"
     assert error_of(*signed(secret="wrong"), v=v).type == "InvalidSignatureException"
+
+
+# The Authorization parser remembers the part before the signature; whatever the header looks like,
+# it must answer exactly what parsing the whole header answers.
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["AWS4-HMAC-SHA256", " ", "  ", "\t", ",", ", ", "=", "Credential", "Signature",
+                                 "SignedHeaders", "Credential=AKID/20240101/us-east-1/dynamodb/aws4_request",
+                                 "SignedHeaders=host;x-amz-date", ", Signature=", "Signature=", "ab12", "x=y"]),
+                max_size=12))
+def test_authorization_parse_matches_the_full_parse(pieces: list[str]) -> None:
+    header = "".join(pieces)
+    assert sigv4._parse_authorization(header) == sigv4._parse_authorization_text(header)
+    assert sigv4._parse_authorization(header) == sigv4._parse_authorization_text(header)  # remembered prefix

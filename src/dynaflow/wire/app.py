@@ -37,6 +37,20 @@ _SCHEMA_CHANGES = frozenset({"CreateTable", "DeleteTable", "UpdateTable"})
 _CORS_HEADERS = b"Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: %s\r\n" % _CORS_EXPOSE
 _CONTENT_TYPE_LINES = {media: b"Content-Type: %s\r\n" % media for media in protocol.JSON_MEDIA_TYPES}
 _NOT_JSON_CRC = b"x-amz-crc32: %d\r\n" % zlib.crc32(protocol.NOT_JSON_PROTOCOL_BODY)
+_content_type_lines: dict[bytes | None, bytes | None] = {None: None}
+
+
+def _content_type_line(content_type: bytes | None) -> bytes | None:
+    """The response's ``Content-Type`` line for a request's ``Content-Type``; None if not JSON."""
+    try:
+        return _content_type_lines[content_type]
+    except KeyError:
+        assert content_type is not None
+        media = protocol.media_type(content_type)
+        line = _CONTENT_TYPE_LINES.get(media) if media is not None else None
+        if len(_content_type_lines) < 256:
+            _content_type_lines[content_type] = line
+        return line
 
 
 class WireClient(Protocol):
@@ -83,18 +97,14 @@ class WireApp:
         self.stats.requests += 1
         request_id = protocol.new_request_id_bytes()
         headers = request.headers
-        head = b"x-amzn-RequestId: %s\r\n" % request_id
-        if b"origin" in headers:
-            head += _CORS_HEADERS
+        cors = _CORS_HEADERS if b"origin" in headers else b""
         method = request.method
         body = request.body
-        media = protocol.media_type(headers.get(b"content-type"))
-        content_type = _CONTENT_TYPE_LINES.get(media) if media is not None else None
+        content_type = _content_type_line(headers.get(b"content-type"))
         if method != b"POST" or (content_type is None and body):
-            return self._not_dynamodb(request, head, request_id)
+            return self._not_dynamodb(request, b"x-amzn-RequestId: %s\r\n%s" % (request_id, cors), request_id)
         if content_type is None:
             content_type = _CONTENT_TYPE_LINES[protocol.DEFAULT_MEDIA_TYPE]
-        head += content_type
 
         operation: str | None = None
         identity: Identity | None = None
@@ -104,6 +114,7 @@ class WireApp:
                 try:
                     body = protocol.decode_body(body, encoding, limit=self.max_body)
                 except protocol.RequestTooLarge:
+                    head = b"x-amzn-RequestId: %s\r\n%s%s" % (request_id, cors, content_type)
                     return self._finish(request, HttpResponse(413, head), request_id, None, None,
                                         "RequestEntityTooLarge")
             data = protocol.parse_json(body) if body else None
@@ -130,10 +141,12 @@ class WireApp:
             self.stats.by_error[err.type] = self.stats.by_error.get(err.type, 0) + 1
             status, payload = render(err)
             error_type = err.type
+        gzipped = b""
         if len(payload) >= protocol.MIN_GZIP_BYTES and protocol.accepts_gzip(headers.get(b"accept-encoding")):
             payload = protocol.compress(payload)
-            head += b"Content-Encoding: gzip\r\n"
-        response = HttpResponse(status, b"%sx-amz-crc32: %d\r\n" % (head, zlib.crc32(payload)), payload)
+            gzipped = b"Content-Encoding: gzip\r\n"
+        response = HttpResponse(status, b"x-amzn-RequestId: %s\r\n%s%s%sx-amz-crc32: %d\r\n" % (
+            request_id, cors, content_type, gzipped, zlib.crc32(payload)), payload)
         if self.access_log is None:
             return response
         return self._finish(request, response, request_id, identity.access_key_id if identity else None,

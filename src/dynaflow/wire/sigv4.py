@@ -73,8 +73,31 @@ class Identity:
     policy: Any = None
 
 
+_auth_prefixes: dict[str, tuple[str, str, str]] = {}
+
+
 def _parse_authorization(header: str) -> tuple[str, str, str, str]:
-    """``(algorithm, Credential, SignedHeaders, Signature)``; a missing parameter is ``""``."""
+    """``(algorithm, Credential, SignedHeaders, Signature)``; a missing parameter is ``""``.
+
+    SDKs write ``<algorithm> Credential=..., SignedHeaders=..., Signature=<hex>``, and only the
+    signature changes from one request to the next: the part before it is parsed once and
+    remembered. The split is taken only where it gives exactly what parsing the whole header
+    gives (the algorithm's space is before it, the signature holds no comma).
+    """
+    header = header.strip()
+    prefix, sep, signature = header.rpartition(", Signature=")
+    if sep and " " in prefix and "," not in signature:
+        parsed = _auth_prefixes.get(prefix)
+        if parsed is None:
+            parsed = _parse_authorization_text(prefix)[:3]
+            if len(_auth_prefixes) >= 1024:
+                _auth_prefixes.clear()
+            _auth_prefixes[prefix] = parsed
+        return parsed[0], parsed[1], parsed[2], signature.strip()
+    return _parse_authorization_text(header)
+
+
+def _parse_authorization_text(header: str) -> tuple[str, str, str, str]:
     algorithm, _, rest = header.strip().partition(" ")
     credential = signed_headers = signature = ""
     for part in rest.split(","):
