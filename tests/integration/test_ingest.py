@@ -199,6 +199,40 @@ async def test_rule_change_mid_stream_loses_nothing(
     assert "id" in items["t#5"] and "ident" in items["t#395"] and "id" not in items["t#395"]
 
 
+class Counting:
+    """The client, counting calls per operation and table, and conditional writes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: dict[tuple[str, str], int] = {}
+        self.conditional = 0
+
+    async def call(self, operation: str, request: Any) -> dict[str, Any]:
+        for table in request.get("RequestItems") or [request.get("TableName", "")]:
+            self.calls[(operation, table)] = self.calls.get((operation, table), 0) + 1
+        self.conditional += "ConditionExpression" in request
+        result: dict[str, Any] = await self.inner.call(operation, request)
+        return result
+
+
+# Why: in a fresh group nothing can have been written before, so with several batches in flight
+# every record still takes the batched unconditional path (no batch may mistake another batch's
+# write intent for the previous owner's), and intents are written ahead, not once per batch.
+async def test_fresh_group_writes_unconditionally_with_few_intent_writes(
+        client: Any, settings_factory: Callable[..., Any], topic_factory: Callable[..., str], produce_all: Any) -> None:
+    settings = settings_factory(**{"ingest.batch_size": 250, "ingest.max_batches_in_flight": 4})
+    topic = topic_factory(partitions=2)
+    await onboard(client, parse_rule(rule_for(topic, "Fresh")))
+    n = 6000
+    produce_all(topic, [(str(i).encode(), orjson.dumps({"tenant": "t", "id": i})) for i in range(n)])
+    counting = Counting(client)
+    stats = await ingest(counting, settings, consumed(n))
+    assert len(await scan_all(client, "Fresh")) == n
+    assert counting.conditional == 0 and counting.calls.get(("PutItem", "Fresh"), 0) == 0
+    intent_writes = counting.calls[("BatchWriteItem", settings.ingest.progress_table)]
+    assert stats.batches >= n // 250 and intent_writes <= stats.batches / 2, (intent_writes, stats.batches)
+
+
 # Why: partitions are the unit of parallelism — two members of one group split them and together
 # write every record exactly where it belongs.
 async def test_two_ingesters_in_one_group_share_the_partitions(

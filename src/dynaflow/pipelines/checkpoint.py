@@ -8,7 +8,7 @@ A :class:`Checkpoint` covers one micro-batch. Its commit order, the ingest deliv
 3. commit offsets: per partition, one past the highest offset of the batch, synchronously;
 4. (no local state to flush: the table is the state).
 
-Before step 1 the batch's highest offset per partition is recorded as a write intent
+Before step 1 a durable write intent must cover the batch's highest offset per partition
 (:class:`ProgressStore`), so whoever reads the partition next knows which records may already be in
 the table and must be written conditionally.
 
@@ -46,10 +46,13 @@ class InvalidCheckpointState(RuntimeError):
 class Checkpoint:
     """The offsets of one micro-batch and its progress through the commit order."""
 
-    __slots__ = ("offsets", "records", "state")
+    __slots__ = ("lowest", "offsets", "records", "state")
 
     def __init__(self) -> None:
+        #: Per partition: the offset to commit (one past the highest record).
         self.offsets: dict[tuple[str, int], int] = {}
+        #: Per partition: the lowest offset of the batch.
+        self.lowest: dict[tuple[str, int], int] = {}
         self.records = 0
         self.state = CheckpointState.OPEN
 
@@ -60,15 +63,19 @@ class Checkpoint:
 
     def add(self, records: list[Record]) -> None:
         self._expect(CheckpointState.OPEN)
-        offsets = self.offsets
+        offsets, lowest = self.offsets, self.lowest
         for record in records:  # records of a partition arrive in offset order
-            offsets[(record.topic, record.partition)] = record.offset + 1
+            tp = (record.topic, record.partition)
+            if tp not in offsets:
+                lowest[tp] = record.offset
+            offsets[tp] = record.offset + 1
         self.records += len(records)
 
     def drop_partitions(self, partitions: set[tuple[str, int]]) -> None:
         """Forget revoked partitions: their records are someone else's now."""
         for tp in partitions:
             self.offsets.pop(tp, None)
+            self.lowest.pop(tp, None)
 
     def written(self) -> None:
         self._expect(CheckpointState.OPEN)
@@ -85,20 +92,33 @@ class Checkpoint:
 class ProgressStore:
     """Write intents: the highest offset per partition that a writer may have written.
 
-    Before a batch's writes start, the ingester records, per partition, the highest offset in the
-    batch (``mark``). A process that is later assigned the partition reads it (``intents``): records
-    up to that offset may already be in the table, written by the previous owner past its last
-    commit, so they are replays and are written conditionally on the version attribute. Records
-    beyond it cannot have been written by anyone and take the fast unconditional path. Items live in
-    a dynaflow-owned table (``_dynaflow_progress``), key ``group|topic|partition``.
+    Before a batch's writes start, the ingester makes sure the recorded intent of each of its
+    partitions covers the batch's highest offset (``cover``). A process that is later assigned the
+    partition reads it (``intents``): records up to that offset may already be in the table,
+    written by the previous owner past its last commit, so they are replays and are written
+    conditionally on the version attribute. Records beyond it cannot have been written by anyone
+    and take the fast unconditional path. Items live in a dynaflow-owned table
+    (``_dynaflow_progress``), key ``group|topic|partition``.
+
+    **Marking ahead.** An intent may overstate what was written (more replays are then written
+    conditionally, which is only slower), never understate it. So ``cover`` records ``ahead``
+    offsets beyond the batch: the next batches of the partition are covered already and write
+    without waiting for a mark of their own. A partition costs one intent write per ``ahead``
+    records instead of one per batch, and a restart writes at most ``ahead`` more records per
+    partition conditionally. Intent writes are serialized, so they reach the table in increasing
+    order; a batch whose offsets a write in progress covers waits for that write.
     """
 
-    def __init__(self, client: DynamoClient, group: str, table: str = "_dynaflow_progress") -> None:
+    def __init__(self, client: DynamoClient, group: str, table: str = "_dynaflow_progress", *,
+                 ahead: int = 0) -> None:
         self.client = client
         self.group = group
         self.table = table
+        self.ahead = ahead
         self._ready = False
-        self._marked: dict[tuple[str, int], int] = {}
+        #: Per partition: the intent durably recorded (or read) by this process.
+        self._durable: dict[tuple[str, int], int] = {}
+        self._writing: asyncio.Lock | None = None
 
     def _key(self, tp: tuple[str, int]) -> str:
         return f"{self.group}|{tp[0]}|{tp[1]}"
@@ -110,14 +130,30 @@ class ProgressStore:
             await ensure_table(self.client, self.table, "partition")
             self._ready = True
 
+    def covers(self, highest: dict[tuple[str, int], int]) -> bool:
+        """Whether the durable intents already cover ``highest`` (no write needed)."""
+        durable = self._durable
+        return all(offset <= durable.get(tp, -1) for tp, offset in highest.items())
+
+    async def cover(self, highest: dict[tuple[str, int], int]) -> None:
+        """Return once the durable intent of every partition is at least ``highest``."""
+        if self.covers(highest):
+            return
+        if self._writing is None:
+            self._writing = asyncio.Lock()
+        async with self._writing:  # a write in progress may cover us: look again once it is done
+            durable = self._durable
+            short = {tp: offset + self.ahead for tp, offset in highest.items() if offset > durable.get(tp, -1)}
+            if short:
+                await self.mark(short)
+
     async def mark(self, highest: dict[tuple[str, int], int]) -> None:
-        """Durably record ``highest`` offset per partition before writing up to it."""
+        """Durably record ``highest`` offset per partition (never lowering a recorded one)."""
         await self.ensure()
-        marked = self._marked
-        for tp, offset in highest.items():  # never lower a mark, whichever concurrent batch writes last
-            marked[tp] = max(offset, marked.get(tp, -1))
-        requests = [{"PutRequest": {"Item": {"partition": {"S": self._key(tp)}, "intent": {"N": str(marked[tp])}}}}
-                    for tp in highest]
+        durable = self._durable
+        marks = {tp: max(offset, durable.get(tp, -1)) for tp, offset in highest.items()}
+        requests = [{"PutRequest": {"Item": {"partition": {"S": self._key(tp)}, "intent": {"N": str(offset)}}}}
+                    for tp, offset in marks.items()]
         for i in range(0, len(requests), 25):
             pending: list[dict[str, Any]] = requests[i:i + 25]
             for attempt in range(1, 1000):
@@ -126,6 +162,8 @@ class ProgressStore:
                 if not pending:
                     break
                 await asyncio.sleep(min(1.0, 0.01 * attempt))
+        for tp, offset in marks.items():
+            durable[tp] = max(offset, durable.get(tp, -1))
 
     async def intents(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
         """The recorded intent per partition (-1 where none was recorded)."""
@@ -141,4 +179,5 @@ class ProgressStore:
                 for item in response.get("Responses", {}).get(self.table, []):
                     found[by_key[item["partition"]["S"]]] = int(item["intent"]["N"])
                 pending = response.get("UnprocessedKeys") or {}
+        self._durable.update(found)  # what is recorded now: a (re)assigned partition's marks start here
         return found

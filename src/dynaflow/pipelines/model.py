@@ -27,9 +27,13 @@ class Position(NamedTuple):
         return f"{self.topic}/{self.partition}/{self.offset}"
 
 
-@dataclass(slots=True, frozen=True)
-class Record:
-    """One source record, unchanged: ``value`` None is a tombstone."""
+class Record(NamedTuple):
+    """One source record, unchanged: ``value`` None is a tombstone.
+
+    A named tuple rather than a frozen dataclass: one is built per consumed message, and a named
+    tuple is as immutable but ~4x cheaper to build (a frozen dataclass's ``__init__`` assigns each
+    field through ``object.__setattr__``).
+    """
 
     topic: str
     partition: int

@@ -21,10 +21,12 @@ happen inside ``process``.
 
 **Replays.** After a restart or a rebalance, a partition is read again from its committed offset;
 the previous owner may already have written records past it. Before writing a batch the ingester
-records the batch's highest offset per partition as a *write intent* (``checkpoint.ProgressStore``);
-on a new assignment it reads the partition's intent, and records at or below it are written
-conditionally on the rule's version attribute (the source offset), so an older record never
-overwrites a newer one already in the table. Records beyond it take unconditional BatchWriteItem.
+makes sure a durable *write intent* covers the batch's highest offset per partition
+(``checkpoint.ProgressStore``, which marks ahead, so most batches find theirs covered already);
+on a new assignment it reads the partition's intent once, for all the batches in flight, and
+records at or below it are written conditionally on the rule's version attribute (the source
+offset), so an older record never overwrites a newer one already in the table. Records beyond it
+take unconditional BatchWriteItem.
 
 **Rule changes** are picked up between batches (``rules_refresh_s``): in-flight records finish
 under the version they started with, and nothing is skipped, because offsets move only by commit.
@@ -50,7 +52,7 @@ from dynaflow.pipelines.model import Mutation, Record
 from dynaflow.pipelines.registry import RuleRegistry
 from dynaflow.pipelines.retry import Backoff
 from dynaflow.pipelines.rules import CompiledRule, RecordError, WriteRule
-from dynaflow.pipelines.sinks.table import TableSink, WriteOutcome
+from dynaflow.pipelines.sinks.table import Coalesced, TableSink, WriteOutcome, coalesce
 from dynaflow.pipelines.sources.kafka import KafkaSource, Partitions
 
 __all__ = ["IngestStats", "Ingester"]
@@ -107,17 +109,21 @@ class Ingester:
         self.sink = TableSink(client, concurrency=ingest.concurrency, on_throttle=self._throttle_seen, backoff=Backoff(
             max_attempts=ingest.max_attempts, base_s=ingest.backoff_base_ms / 1000,
             cap_s=ingest.backoff_max_ms / 1000, throttle_budget_s=ingest.throttle_budget_s))
-        #: Per partition: offsets at or below this may be in the table already (written conditionally).
-        self._replay_until: dict[tuple[str, int], int] = {}
-        self.progress = ProgressStore(client, group_id or kafka.group_id, ingest.progress_table)
+        #: Per partition: the read of its write intent since it was assigned; offsets at or below the
+        #: intent may be in the table already (written conditionally). One read per assignment,
+        #: shared by the batches in flight, so it never sees this process's own later marks.
+        self._intents: dict[tuple[str, int], asyncio.Future[dict[tuple[str, int], int]]] = {}
+        self.progress = ProgressStore(client, group_id or kafka.group_id, ingest.progress_table,
+                                      ahead=ingest.batch_size)
         self._revoked: set[tuple[str, int]] = set()
         #: Bumped by every rebalance callback. Records polled before a rebalance are dropped: the
         #: consumer resets positions to the committed offsets on assignment and fetches them again.
         self._generation = 0
         #: Batches being written, oldest first; they commit in this order.
         self._inflight: deque[asyncio.Task[None]] = deque()
-        #: Item keys each in-flight batch writes: a later batch waits for earlier ones that share a key.
-        self._keys: dict[asyncio.Task[None] | None, set[tuple[str, Any]]] = {}
+        #: Items each in-flight batch writes (per table, by identity): a later batch waits for the
+        #: earlier ones that share an item.
+        self._keys: dict[asyncio.Task[None] | None, Coalesced] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._source: KafkaSource | None = None
         self._stop = asyncio.Event()
@@ -162,7 +168,7 @@ class Ingester:
     def _assigned(self, partitions: Partitions) -> None:
         self._generation += 1
         for tp in partitions:
-            self._replay_until.pop(tp, None)  # read from the progress store before the next write
+            self._intents.pop(tp, None)  # read from the progress store before the next write
             self._revoked.discard(tp)
 
     def _revoked_cb(self, partitions: Partitions) -> None:
@@ -190,6 +196,7 @@ class Ingester:
         ensure = getattr(self.dead_letters, "ensure", None)
         if ensure is not None:
             await ensure()
+        await self.progress.ensure()  # before consuming: table creation is no record's latency
         source = KafkaSource(self.kafka, self.topics, on_assign=self._assigned, on_revoke=self._revoked_cb,
                              extra=self._consumer_config, group_id=self.progress.group)
         self._source = source
@@ -277,6 +284,36 @@ class Ingester:
                     append(mutation)
         return mutations
 
+    async def _replay_bounds(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """Per partition, the write intent recorded before this assignment (read once, shared)."""
+        intents = self._intents
+        reads: dict[tuple[str, int], asyncio.Future[dict[tuple[str, int], int]]] = {}
+        missing = []
+        for tp in partitions:
+            read = intents.get(tp)
+            if read is None:
+                missing.append(tp)
+            else:
+                reads[tp] = read
+        if missing:
+            read = asyncio.ensure_future(self.progress.intents(missing))
+            for tp in missing:
+                intents[tp] = reads[tp] = read
+        return {tp: (await asyncio.shield(read))[tp] for tp, read in reads.items()}
+
+    def _overlapping(self, tables: Coalesced) -> list[asyncio.Task[None]]:
+        """The in-flight batches that write an item of ``tables``."""
+        earlier = []
+        for task, written in self._keys.items():
+            if task is None or task.done():
+                continue
+            for table, latest in tables.items():
+                other = written.get(table)
+                if other is not None and not latest.keys().isdisjoint(other.keys()):
+                    earlier.append(task)
+                    break
+        return earlier
+
     async def _process(self, records: list[Record], previous: asyncio.Task[None] | None) -> None:
         """One batch through the commit order; ``previous`` is the batch that must commit first."""
         if self._revoked:  # records fetched before a revocation belong to the new owner now
@@ -287,22 +324,24 @@ class Ingester:
         me = asyncio.current_task()
         # Mapping and key registration run before the first await, so batches register in order.
         mutations = self._mutations(records, dead)
-        keys = {(m.table, m.identity) for m in mutations}
-        earlier = [t for t, k in self._keys.items() if t is not None and not t.done() and not k.isdisjoint(keys)]
-        self._keys[me] = keys
+        tables, superseded = coalesce(mutations)
+        earlier = self._overlapping(tables)
+        self._keys[me] = tables
         try:
             if earlier:  # per-key order: wait for the earlier batches writing the same items
                 await asyncio.wait(earlier)
-            unknown = [tp for tp in checkpoint.offsets if tp not in self._replay_until]
-            if unknown:
-                self._replay_until.update(await self.progress.intents(unknown))
-            replay_until = self._replay_until
-            for m in mutations:
-                if m.version is not None and m.record.offset <= replay_until[(m.record.topic, m.record.partition)]:
-                    m.conditional = True
-            # 0. record the write intent, then 1. flush the sink
-            await self.progress.mark({tp: offset - 1 for tp, offset in checkpoint.offsets.items()})
-            outcome = await self.sink.write(mutations)
+            bounds = await self._replay_bounds(list(checkpoint.offsets))
+            replaying = {tp for tp, lowest in checkpoint.lowest.items() if lowest <= bounds[tp]}
+            if replaying:
+                for latest in tables.values():
+                    for m in latest.values():
+                        record = m.record
+                        if m.version is not None and (record.topic, record.partition) in replaying \
+                                and record.offset <= bounds[(record.topic, record.partition)]:
+                            m.conditional = True
+            # 0. make sure the write intent covers the batch, then 1. flush the sink
+            await self.progress.cover({tp: offset - 1 for tp, offset in checkpoint.offsets.items()})
+            outcome = await self.sink.write_coalesced(tables, superseded)
             for failure in outcome.failed:
                 m = failure.mutation
                 dead.append(DeadLetter.of(m.record, m.rule, m.rule_version, failure.error_type,

@@ -34,7 +34,7 @@ from dynaflow.engine.errors import DynamoError
 from dynaflow.pipelines.model import Delete, Mutation, Put
 from dynaflow.pipelines.retry import THROTTLING_TYPES, Backoff, Fatal, FatalStoreError, Terminal, classify
 
-__all__ = ["Failure", "TableSink", "WriteOutcome", "coalesce"]
+__all__ = ["Coalesced", "Failure", "TableSink", "WriteOutcome", "coalesce"]
 
 MAX_BATCH = 25
 
@@ -59,22 +59,35 @@ class WriteOutcome:
     retries: int = 0
 
 
-def coalesce(mutations: Sequence[Mutation]) -> tuple[dict[str, list[Mutation]], int]:
-    """Latest mutation per (table, key), grouped by table; and how many were superseded."""
-    latest: dict[tuple[str, tuple[Any, ...]], Mutation] = {}
+#: Per table: the mutation to write per item identity, in first-seen order (see :func:`coalesce`).
+Coalesced = dict[str, dict[tuple[Any, ...], Mutation]]
+
+
+def coalesce(mutations: Sequence[Mutation]) -> tuple[Coalesced, int]:
+    """Latest mutation per item, grouped by table; and how many were superseded.
+
+    Each table's dict is keyed by the item identity, so it also serves as the batch's key set (the
+    runtime's per-key ordering checks overlaps on it) without building a (table, key) tuple per
+    record.
+    """
+    tables: Coalesced = {}
+    current: str | None = None
+    latest: dict[tuple[Any, ...], Mutation] = {}
     for mutation in mutations:
-        latest[(mutation.table, mutation.identity)] = mutation  # dict keeps first-insert order; value = last
-    tables: dict[str, list[Mutation]] = {}
-    for (table, _), mutation in latest.items():
-        tables.setdefault(table, []).append(mutation)
-    return tables, len(mutations) - len(latest)
+        table = mutation.table
+        if table != current:  # records of one rule come in runs: look the table up once per run
+            found = tables.get(table)
+            if found is None:
+                found = tables[table] = {}
+            latest, current = found, table
+        latest[mutation.identity] = mutation  # dict keeps first-insert order; value = last
+    kept = sum(len(latest) for latest in tables.values())
+    return tables, len(mutations) - kept
 
 
-def _request(mutation: Mutation) -> dict[str, Any]:
-    if type(mutation) is Put:
-        return {"PutRequest": {"Item": mutation.item}}
-    assert isinstance(mutation, Delete)
-    return {"DeleteRequest": {"Key": mutation.key}}
+def _requests(mutations: list[Mutation]) -> list[dict[str, Any]]:
+    return [{"PutRequest": {"Item": m.item}} if type(m) is Put else {"DeleteRequest": {"Key": m.key}}  # type: ignore[union-attr]
+            for m in mutations]
 
 
 def _identity_of(request: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
@@ -99,14 +112,20 @@ class TableSink:
         self._on_throttle = on_throttle
 
     async def write(self, mutations: Sequence[Mutation]) -> WriteOutcome:
-        outcome = WriteOutcome()
-        tables, outcome.superseded = coalesce(mutations)
+        """Coalesce ``mutations`` (in source order) and write them."""
+        return await self.write_coalesced(*coalesce(mutations))
+
+    async def write_coalesced(self, tables: Coalesced, superseded: int = 0) -> WriteOutcome:
+        """Write what :func:`coalesce` kept; ``superseded`` is counted in the outcome."""
+        outcome = WriteOutcome(superseded=superseded)
         jobs = []
-        for table, group in tables.items():
+        for table, latest in tables.items():
+            group = list(latest.values())
             plain = [m for m in group if not m.conditional]
             for i in range(0, len(plain), MAX_BATCH):
                 jobs.append(self._batch(table, plain[i:i + MAX_BATCH], outcome))
-            jobs.extend(self._single(m, outcome) for m in group if m.conditional)
+            if len(plain) != len(group):
+                jobs.extend(self._single(m, outcome) for m in group if m.conditional)
         results = await asyncio.gather(*jobs, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
@@ -131,8 +150,7 @@ class TableSink:
             attempt += 1
             try:
                 async with self._slots:
-                    response = await self.client.call(
-                        "BatchWriteItem", {"RequestItems": {table: [_request(m) for m in pending]}})
+                    response = await self.client.call("BatchWriteItem", {"RequestItems": {table: _requests(pending)}})
             except DynamoError as exc:
                 kind = classify(exc)
                 if kind is Fatal:
