@@ -294,3 +294,24 @@ def test_binary_flag_is_set_for_every_item_with_binary(item: dict[str, Any]) -> 
     assert records.decode_item(record) == valid and records.item_size(record) == size
     if any(holds_binary(av) for av in valid.values()):
         assert records.has_binary(record)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.sampled_from(["fast_sn", "fast_s", "missing", "x", "", "arn:aws:dynamodb:a:b:table/fast_s"]),
+                 st.just(["fast_s"]), st.just(5), st.none()),
+       st.one_of(st.dictionaries(st.sampled_from(["pk", "sk", "other"]), _key_values, max_size=3),
+                 st.just([]), st.just("pk")),
+       st.dictionaries(st.sampled_from(["ConsistentRead", "ReturnConsumedCapacity", "Bogus"]),
+                       st.sampled_from([True, "TOTAL", None, 1]), max_size=1))
+def test_get_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: pytest.MonkeyPatch, table: Any,
+                                                 key: Any, extra: dict[str, Any]) -> None:
+    # Why: core.SHORTCUTS skip the shape check for the requests they prove valid; every request,
+    # valid or not, must get the same response or error with and without them.
+    from dynaflow.engine import core
+
+    request = {"TableName": table, "Key": key, **extra}
+    got = _get(engine, dict(request))
+    with monkeypatch.context() as patched:
+        patched.setattr(core, "SHORTCUTS", {})
+        expected = _get(engine, dict(request))
+    assert got == expected

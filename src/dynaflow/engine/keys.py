@@ -227,10 +227,35 @@ def key_builder(table: bytes, hash_type: tuple[str, str], range_type: tuple[str,
     return build
 
 
+#: Partition prefixes a string-key builder remembers (per table) before it starts over.
+PREFIX_CACHE_SIZE: Final = 16384
+
+
 def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
                         ) -> Callable[[Mapping[str, Any]], bytes | None]:
-    """:func:`key_builder` for the most common schemas, S or S+S, with the encoding inlined."""
+    """:func:`key_builder` for the most common schemas, S or S+S, with the encoding inlined.
+
+    The partition part (encode, escape, CRC-32, mix) is half the cost of a key and the same for
+    every item of a partition, so it is remembered per partition value (a plain dict, emptied when
+    it reaches ``PREFIX_CACHE_SIZE``): a key of a known partition costs one dict lookup there.
+    """
     crc32 = zlib.crc32
+    prefixes: dict[str, bytes] = {}
+
+    def partition(value: str) -> bytes | None:
+        enc: bytes = value.encode()
+        if len(enc) > MAX_PARTITION_KEY_SIZE:
+            return None
+        enc = (enc.replace(b"\x00", b"\x00\xff") if b"\x00" in enc else enc) + b"\x00\x00"
+        if len(enc) > LONG_PARTITION:
+            prefix = table + partition_part(enc)
+        else:
+            mixed = (crc32(enc) * 0x9E3779B1) & 0xFFFFFFFF
+            prefix = table + (mixed ^ (mixed >> 16)).to_bytes(4, "big") + enc
+        if len(prefixes) >= PREFIX_CACHE_SIZE:
+            prefixes.clear()
+        prefixes[value] = prefix
+        return prefix
 
     def build(item: Mapping[str, Any]) -> bytes | None:
         av = item.get(hash_name)
@@ -239,16 +264,8 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
         value = av.get("S")
         if value.__class__ is not str or not value:
             return None
-        enc: bytes = value.encode()
-        if len(enc) > MAX_PARTITION_KEY_SIZE:
-            return None
-        enc = (enc.replace(b"\x00", b"\x00\xff") if b"\x00" in enc else enc) + b"\x00\x00"
-        if len(enc) > LONG_PARTITION:
-            key = table + partition_part(enc)
-        else:
-            mixed = (crc32(enc) * 0x9E3779B1) & 0xFFFFFFFF
-            key = table + (mixed ^ (mixed >> 16)).to_bytes(4, "big") + enc
-        if range_name is None:
+        key = prefixes.get(value) or partition(value)
+        if key is None or range_name is None:
             return key
         av = item.get(range_name)
         if av.__class__ is not dict or len(av) != 1:

@@ -681,49 +681,50 @@ def _compile_operation(shape: Struct) -> Callable[[Mapping[str, Any]], None]:
         v = f"v{index}"
         lines.append(f"        {v} = get({member.name!r})")
         kind = member.shape
+        body: list[str] = []  # run when the member is present; each line bails out on doubt
         if isinstance(kind, String | Enum):
-            checks.append(f"if {v} is not None and type({v}) is not str: return exact(request)")
+            if isinstance(kind, Enum):
+                env[f"g{index}"] = frozenset(kind.values)
+                body.append(f"if type({v}) is not str or {v} not in g{index}: return exact(request)")
+            elif _string_violations(kind) is not None:
+                env[f"g{index}"] = _known_good(kind)
+                body.append(f"if type({v}) is not str or {v} not in g{index}: return exact(request)")
+            else:
+                body.append(f"if type({v}) is not str: return exact(request)")
         elif isinstance(kind, Integer | Long):
-            checks.append(
-                f"if {v} is not None and type({v}) is not int and type({v}) is not float: return exact(request)"
-            )
+            body.append(f"if type({v}) is not int and type({v}) is not float: return exact(request)")
+            if kind.min is not None or kind.max is not None:
+                lo = "" if kind.min is None else f"{kind.min} <= "
+                hi = "" if kind.max is None else f" <= {kind.max}"
+                body.append(f"if not ({lo}{v}{hi}): return exact(request)")
         elif isinstance(kind, Boolean):
-            checks.append(f"if {v} is not None and {v} is not True and {v} is not False: return exact(request)")
+            body.append(f"if {v} is not True and {v} is not False: return exact(request)")
         elif isinstance(kind, Map) and isinstance(kind.value, AttributeValueShape):
             env["av_member"] = _AV_MEMBER  # items and keys: the hottest loop, inlined
-            checks.append(f"if {v} is not None:")
-            checks.append(f"    if type({v}) is not dict: return exact(request)")
-            pad = "    "
+            body.append(f"if type({v}) is not dict: return exact(request)")
+            pad = ""
             if kind.item:  # a proven item needs no type walk (values.prove_item)
                 env["prove_item"] = prove_item
-                checks.append(f"    if not prove_item({v}):")
-                pad = "        "
-            checks.append(f"{pad}for a in {v}.values():")
-            checks.append(f"{pad}    if type(a) is not dict: return exact(request)")
-            checks.append(f"{pad}    for k, x in a.items():")
-            checks.append(f'{pad}        if type(x) is str and (k == "S" or k == "N"): continue')
-            checks.append(f"{pad}        av_member(k, x)")
+                body.append(f"if not prove_item({v}):")
+                pad = "    "
+            body.append(f"{pad}for a in {v}.values():")
+            body.append(f"{pad}    if type(a) is not dict: return exact(request)")
+            body.append(f"{pad}    for k, x in a.items():")
+            body.append(f'{pad}        if type(x) is str and (k == "S" or k == "N"): continue')
+            body.append(f"{pad}        av_member(k, x)")
         else:
             env[f"t{index}"] = _compile_types(kind, in_collection=False)
-            checks.append(f"if {v} is not None: t{index}({v})")
+            body.append(f"t{index}({v})")
+            if (nested := _compile_constraints(kind)) is not None:
+                env[f"c{index}"] = nested
+                body.append("found = []")
+                body.append(f"c{index}({v}, None, found)")
+                body.append("if found: return exact(request)")
+        checks.append(f"if {v} is not None:")
+        checks.extend(f"    {line}" for line in body)
         if member.required:
-            checks.append(f"if {v} is None: return exact(request)")
-        if isinstance(kind, Enum):
-            env[f"g{index}"] = frozenset(kind.values)
-            checks.append(f"if {v} is not None and {v} not in g{index}: return exact(request)")
-        elif isinstance(kind, String) and _string_violations(kind) is not None:
-            env[f"g{index}"] = _known_good(kind)
-            checks.append(f"if {v} is not None and {v} not in g{index}: return exact(request)")
-        elif isinstance(kind, Integer | Long) and (kind.min is not None or kind.max is not None):
-            lo = "" if kind.min is None else f"{kind.min} <= "
-            hi = "" if kind.max is None else f" <= {kind.max}"
-            checks.append(f"if {v} is not None and not ({lo}{v}{hi}): return exact(request)")
-        elif not isinstance(kind, String) and (nested := _compile_constraints(kind)) is not None:
-            env[f"c{index}"] = nested
-            checks.append(f"if {v} is not None:")
-            checks.append("    found = []")
-            checks.append(f"    c{index}({v}, None, found)")
-            checks.append("    if found: return exact(request)")
+            checks.append("else:")
+            checks.append("    return exact(request)")
     lines.extend(f"        {line}" for line in checks)
     lines.append("        pass")
     lines.append("    except DynamoError:")

@@ -20,6 +20,32 @@ from dynaflow.engine.state import EngineState, Output
 from dynaflow.engine.values import validate_item
 
 
+def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any] | None:
+    """The whole GetItem for the commonest request, ``TableName`` and ``Key`` only; None otherwise.
+
+    It answers only when every member is proven valid without the shape check: a table of that
+    name exists (so the name passed the naming rules when it was created) and ``Table.fast_key``
+    accepts the key (it accepts only keys the checked path returns unchanged). The shape check and
+    the key validation could then only pass, so they are skipped (see ``core.SHORTCUTS``).
+    """
+    if len(request) != 2:
+        return None
+    name = request.get("TableName")
+    table = state.catalog.tables.get(name) if name.__class__ is str else None
+    if table is None or table.limited or state.capped:
+        return None
+    key = request.get("Key")
+    if key.__class__ is not dict or len(key) != len(table.key_names):
+        return None
+    lmdb_key = table.fast_key(key)
+    if lmdb_key is None:
+        return None
+    env = state.env
+    with env.env.begin(db=env.items) as txn:
+        record = txn.get(lmdb_key)
+    return {} if record is None else {"Item": out.stored(record)}
+
+
 def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
     table = state.catalog.tables.get(request["TableName"])
     key = request.get("Key")
