@@ -76,7 +76,7 @@ def render_headers(headers: list[tuple[bytes, bytes]]) -> bytes:
 class HttpRequest:
     """One complete HTTP request."""
 
-    __slots__ = ("body", "client", "headers", "http_version", "keep_alive", "method", "started", "url")
+    __slots__ = ("body", "client", "headers", "keep_alive", "method", "started", "url")
 
     def __init__(
         self,
@@ -84,7 +84,6 @@ class HttpRequest:
         url: bytes,
         headers: dict[bytes, bytes],
         body: bytes,
-        http_version: str = "1.1",
         keep_alive: bool = True,
         client: str = "",
         started: float = 0.0,
@@ -93,7 +92,6 @@ class HttpRequest:
         self.url = url
         self.headers = headers
         self.body = body
-        self.http_version = http_version
         self.keep_alive = keep_alive
         self.client = client
         self.started = started
@@ -320,8 +318,8 @@ class HttpConnection(asyncio.Protocol):
         parser = self._parser
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = HttpRequest(
-            parser.get_method(), self._url, self._headers, body, parser.get_http_version(),
-            parser.should_keep_alive(), self._client, self._started,
+            parser.get_method(), self._url, self._headers, body, parser.should_keep_alive(), self._client,
+            self._started,
         )
         if self._task is None and self._suspended is None and not self._queue and not self._closed:
             # Fast path: run the handler right here; most reads finish without suspending, which
