@@ -409,6 +409,7 @@ class CompiledRule:
         self._ttl = rule.ttl
         self._ttl_path = _path(rule.ttl.field) if rule.ttl and rule.ttl.field else None
         self.key_attributes = tuple(a for a in (self._pk_name, self._sk_name) if a)
+        self.rule_version = rule.version
 
     def _key_fn(self, mapping: KeyMapping) -> KeyFn:
         kind = mapping.type
@@ -532,35 +533,58 @@ class CompiledRule:
                           self._version, False, self.name, self.rule.version)
 
         document = self._parse(record.value, "the record value")
-        key = self.key_of(document, record)
-        item: Item = {}
-        renames, drops = self._renames, self._drops
-        if self.typed:
-            for field, value in document.items():
-                if field in drops:
-                    continue
-                item[renames.get(field, field)] = _decode_binary(value)
+        pk_name, sk_name = self._pk_name, self._sk_name
+        pk = self._pk(document, record)  # keys first: a missing key field is the error reported
+        if self._sk is not None and sk_name is not None:
+            sk = self._sk(document, record)
+            item = self._typed_item(document) if self.typed else self._json_item(document)
+            item[pk_name] = pk
+            item[sk_name] = sk
+            identity = _identity({pk_name: pk, sk_name: sk})
         else:
-            rename = renames.get if renames else None
-            for field, value in document.items():
-                if drops and field in drops:
-                    continue
-                if rename is not None:
-                    field = rename(field, field)
-                kind = type(value)  # scalars inline: a function call per field costs more than the work
-                if kind is str:
-                    item[field] = {"S": value}
-                elif kind is int:
-                    item[field] = {"N": str(value)}
-                else:
-                    item[field] = to_attribute(value)
-        item.update(key)
+            item = self._typed_item(document) if self.typed else self._json_item(document)
+            item[pk_name] = pk
+            ((tag, value),) = pk.items()
+            identity = (pk_name, tag, value)
         if self._ttl is not None:
             item[self._ttl.attribute] = {"N": str(self._expiry(document, now))}
-        if self._version:
-            item[self._version] = {"N": str(record.offset)}
-        return Put(self.table, self._identity(key), item, record, record.offset if self._version else None,
-                   self._version, False, self.name, self.rule.version)
+        version = self._version
+        if version:
+            offset = record.offset
+            item[version] = {"N": str(offset)}
+            return Put(self.table, identity, item, record, offset, version, False, self.name, self.rule_version)
+        return Put(self.table, identity, item, record, None, version, False, self.name, self.rule_version)
+
+    def _json_item(self, document: dict[str, Any]) -> Item:
+        """A JSON object's fields as attribute values (renamed, dropped), keys not yet added."""
+        item: Item = {}
+        drops = self._drops
+        rename = self._renames.get if self._renames else None
+        for field, value in document.items():
+            if drops and field in drops:
+                continue
+            if rename is not None:
+                field = rename(field, field)
+            kind = type(value)  # scalars inline: a function call per field costs more than the work
+            if kind is str:
+                item[field] = {"S": value}
+            elif kind is int:
+                item[field] = {"N": str(value)}
+            elif kind is float:  # orjson yields finite floats only; repr is the shortest round trip
+                item[field] = {"N": repr(value)}
+            else:
+                item[field] = to_attribute(value)
+        return item
+
+    def _typed_item(self, document: dict[str, Any]) -> Item:
+        """A DynamoDB-JSON object's fields (binary decoded, renamed, dropped), keys not yet added."""
+        item: Item = {}
+        renames, drops = self._renames, self._drops
+        for field, value in document.items():
+            if field in drops:
+                continue
+            item[renames.get(field, field)] = _decode_binary(value)
+        return item
 
     def _expiry(self, document: Any, now: float | None) -> int:
         ttl = self._ttl

@@ -47,6 +47,7 @@ from confluent_kafka import KafkaException
 from dynaflow.config import IngestSettings, KafkaSettings
 from dynaflow.dynamo.client import DynamoClient
 from dynaflow.pipelines.checkpoint import Checkpoint, ProgressStore
+from dynaflow.pipelines.collector import tuned_collector
 from dynaflow.pipelines.deadletter import DeadLetter, DeadLetterStore
 from dynaflow.pipelines.model import Mutation, Record
 from dynaflow.pipelines.registry import RuleRegistry
@@ -90,7 +91,8 @@ class Ingester:
     def __init__(self, client: DynamoClient, kafka: KafkaSettings, ingest: IngestSettings, *,
                  rules: Sequence[WriteRule] | None = None, registry: RuleRegistry | None = None,
                  dead_letters: DeadLetterStore, on_batch: BatchHook | None = None,
-                 consumer_config: dict[str, Any] | None = None, group_id: str | None = None) -> None:
+                 consumer_config: dict[str, Any] | None = None, group_id: str | None = None,
+                 tune_collector: bool = True) -> None:
         if rules is None and registry is None:
             raise ValueError("give rules, a registry, or both")
         self.client = client
@@ -99,6 +101,8 @@ class Ingester:
         self.registry = registry
         self.dead_letters = dead_letters
         self.on_batch = on_batch
+        #: Apply ``collector.tuned_collector`` while running (process-wide garbage-collector settings).
+        self.tune_collector = tune_collector
         self.stats = IngestStats()
         self._consumer_config = consumer_config or {}
         self._static = list(rules or [])
@@ -197,6 +201,12 @@ class Ingester:
         if ensure is not None:
             await ensure()
         await self.progress.ensure()  # before consuming: table creation is no record's latency
+        if self.tune_collector:
+            with tuned_collector():
+                return await self._consume(until)
+        return await self._consume(until)
+
+    async def _consume(self, until: Callable[[IngestStats], bool] | None) -> IngestStats:
         source = KafkaSource(self.kafka, self.topics, on_assign=self._assigned, on_revoke=self._revoked_cb,
                              extra=self._consumer_config, group_id=self.progress.group)
         self._source = source
