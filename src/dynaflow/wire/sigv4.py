@@ -245,6 +245,7 @@ class SigV4Verifier:
         self._max_skew = max_skew
         self._signing_keys: dict[tuple[str, str, str, str, str], _Hmac] = {}
         self._open_identities: dict[str, Identity] = {}
+        self._open_prefixes: dict[bytes, Identity] = {}
         self._identities: dict[tuple[str, str], tuple[AccessKey, Identity]] = {}
         self._valid_regions: set[str] = set()
 
@@ -256,6 +257,15 @@ class SigV4Verifier:
     def verify(self, method: bytes, url: bytes, headers: Mapping[bytes, bytes], body: bytes) -> Identity:
         """The signer's identity, or the DynamoDB error for the request's authentication fault."""
         raw = headers.get(b"authorization")
+        if raw is not None and self._keys is None:
+            # With no keys, only the header's shape is checked: a header whose part before the
+            # signature passed before (see _open_prefix) passes again if it still has a signature
+            # and a date header.
+            signed_part, sep, raw_signature = raw.rpartition(b", Signature=")
+            open_hit = self._open_prefixes.get(signed_part)
+            if (open_hit is not None and sep and raw_signature.isalnum()
+                    and (b"x-amz-date" in headers or b"date" in headers)):
+                return open_hit
         header = raw.decode("latin-1") if raw is not None else ""
         if not header.lstrip().startswith("AWS4-"):
             raise errors.missing_authentication_token("Request is missing Authentication Token")
@@ -277,6 +287,8 @@ class SigV4Verifier:
             identity = self._open_identities.get(credential)
             if identity is None:
                 identity = self._open_identity(credential)
+            if raw is not None:
+                self._open_prefix(raw, identity)
             return identity
         parts = credential.rstrip("/").split("/")
 
@@ -336,6 +348,18 @@ class SigV4Verifier:
             self._identities.clear()
         self._identities[key_id, region] = (key, identity)
         return identity
+
+    def _open_prefix(self, raw: bytes, identity: Identity) -> None:
+        """Remember that headers made of ``raw``'s part before the signature pass (keys-less mode).
+
+        Only where that part decides everything the full check looks at besides the signature's
+        presence and the date header (the split rules of :func:`_parse_authorization`).
+        """
+        prefix, sep, signature = raw.rpartition(b", Signature=")
+        if sep and b"," not in signature and b" " in prefix.strip():
+            if len(self._open_prefixes) >= 1024:
+                self._open_prefixes.clear()
+            self._open_prefixes[prefix] = identity
 
     def _open_identity(self, credential: str) -> Identity:
         """The identity of any credentials when no keys are configured (remembered per credential)."""
