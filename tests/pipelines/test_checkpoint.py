@@ -1,12 +1,15 @@
-"""Write intents (``ProgressStore``): marked ahead, never lowered, read once per assignment."""
+"""Checkpoints: write intents marked ahead and read once per assignment; offsets committed in the background."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
+from confluent_kafka import KafkaException
 from pipeline_support import FaultyClient
 
-from dynaflow.pipelines.checkpoint import Checkpoint, ProgressStore
+from dynaflow.pipelines.checkpoint import Checkpoint, CheckpointState, OffsetCommitter, ProgressStore
 from dynaflow.pipelines.model import Record
 
 TP = ("orders", 0)
@@ -50,3 +53,57 @@ def test_checkpoint_keeps_the_lowest_and_the_next_offset_per_partition() -> None
     checkpoint.add([Record("t", p, o, None, b"{}") for p, o in [(0, 5), (1, 7), (0, 6), (1, 9)]])
     assert checkpoint.lowest == {("t", 0): 5, ("t", 1): 7}
     assert checkpoint.offsets == {("t", 0): 7, ("t", 1): 10}
+
+
+def written(offsets: dict[tuple[str, int], int]) -> Checkpoint:
+    checkpoint = Checkpoint()
+    checkpoint.add([Record(t, p, o - 1, None, b"{}") for (t, p), o in offsets.items()])
+    checkpoint.written()
+    return checkpoint
+
+
+# Why: one commit is in flight at a time; checkpoints handed over meanwhile are merged into the
+# next commit with the later offset per partition, and revoked partitions are never committed.
+async def test_committer_merges_checkpoints_written_during_a_commit() -> None:
+    commits: list[dict[tuple[str, int], int]] = []
+    release = threading.Event()
+
+    def commit(offsets: dict[tuple[str, int], int]) -> None:
+        release.wait(5)
+        commits.append(dict(offsets))
+
+    revoked: set[tuple[str, int]] = set()
+    seen: dict[tuple[str, int], int] = {}
+    committer = OffsetCommitter(commit, exclude=revoked, on_committed=seen.update)
+    first = written({("t", 0): 10})
+    committer.add(first)
+    await asyncio.sleep(0.05)  # the first commit is in flight now
+    later = [written({("t", 0): 20, ("t", 1): 5}), written({("t", 0): 30, ("t", 2): 7})]
+    for checkpoint in later:
+        committer.add(checkpoint)
+    revoked.add(("t", 2))
+    release.set()
+    await committer.flush()
+    assert commits == [{("t", 0): 10}, {("t", 0): 30, ("t", 1): 5}]
+    assert seen == {("t", 0): 30, ("t", 1): 5}
+    assert all(c.state is CheckpointState.COMMITTED for c in [first, *later])
+
+
+# Why: a commit refused by the broker (partitions lost) is no error of the ingester: the records are
+# replayed by the new owner; the checkpoints fail and later commits go on.
+async def test_a_refused_commit_fails_its_checkpoints_only() -> None:
+    answers = iter([KafkaException("lost"), None])
+
+    def commit(offsets: dict[tuple[str, int], int]) -> None:
+        answer = next(answers)
+        if answer is not None:
+            raise answer
+
+    committer = OffsetCommitter(commit)
+    refused = written({("t", 0): 1})
+    committer.add(refused)
+    await committer.flush()
+    accepted = written({("t", 0): 2})
+    committer.add(accepted)
+    await committer.flush()
+    assert (refused.state, accepted.state) == (CheckpointState.FAILED, CheckpointState.COMMITTED)

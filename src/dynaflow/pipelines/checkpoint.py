@@ -5,7 +5,9 @@ A :class:`Checkpoint` covers one micro-batch. Its commit order, the ingest deliv
 1. flush the sink: every mutation of the batch is acknowledged by the table, or listed as failed;
 2. flush the dead-letter store: every failed or unparseable record is durably stored there (a Kafka
    dead-letter topic's producer is flushed and every delivery verified);
-3. commit offsets: per partition, one past the highest offset of the batch, synchronously;
+3. commit offsets: per partition, one past the highest offset of the batch, in batch order; the
+   :class:`OffsetCommitter` runs one synchronous commit at a time, merging the batches written
+   while the previous commit was in flight;
 4. (no local state to flush: the table is the state).
 
 Before step 1 a durable write intent must cover the batch's highest offset per partition
@@ -24,12 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
+from collections.abc import Callable
 from typing import Any
+
+from confluent_kafka import KafkaException
 
 from dynaflow.dynamo.client import DynamoClient
 from dynaflow.pipelines.model import Record
 
-__all__ = ["Checkpoint", "CheckpointState", "InvalidCheckpointState", "ProgressStore"]
+__all__ = ["Checkpoint", "CheckpointState", "InvalidCheckpointState", "OffsetCommitter", "ProgressStore"]
+
+log = logging.getLogger(__name__)
 
 
 class CheckpointState(enum.Enum):
@@ -181,3 +189,73 @@ class ProgressStore:
                 pending = response.get("UnprocessedKeys") or {}
         self._durable.update(found)  # what is recorded now: a (re)assigned partition's marks start here
         return found
+
+
+class OffsetCommitter:
+    """Commits the offsets of written checkpoints in the background, one commit at a time.
+
+    Checkpoints are handed over (``add``) in batch order once their batch is written (steps 1-2),
+    and the batch is done: the commit round trip (3) no longer holds one of the runtime's slots for
+    batches in flight. At most one commit is in flight; the checkpoints handed over meanwhile are
+    merged into the next one (per partition the later offset wins, and a later batch's offset
+    implies every earlier batch of the partition is written), so at high rates one commit covers
+    several batches. Partitions in ``exclude`` (revoked meanwhile) are not committed.
+
+    ``commit`` is the blocking source commit (run in a worker thread). A commit that raises
+    :class:`~confluent_kafka.KafkaException` (the partitions were lost meanwhile) is logged and its
+    checkpoints fail: the records are replayed by the partitions' next owner. Any other error fails
+    the next ``add`` or ``flush``.
+    """
+
+    def __init__(self, commit: Callable[[dict[tuple[str, int], int]], None], *,
+                 exclude: set[tuple[str, int]] | None = None,
+                 on_committed: Callable[[dict[tuple[str, int], int]], None] | None = None) -> None:
+        self._commit = commit
+        self._exclude = exclude if exclude is not None else set()
+        self._on_committed = on_committed
+        self._pending: list[Checkpoint] = []
+        self._task: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+
+    def add(self, checkpoint: Checkpoint) -> None:
+        """Commit ``checkpoint`` (``WRITTEN``) with the next commit."""
+        self._raise()
+        checkpoint._expect(CheckpointState.WRITTEN)
+        self._pending.append(checkpoint)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
+
+    async def flush(self) -> None:
+        """Return once every checkpoint handed over is committed (or failed)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    async def _run(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            offsets: dict[tuple[str, int], int] = {}
+            for checkpoint in batch:
+                checkpoint.drop_partitions(self._exclude)
+                offsets.update(checkpoint.offsets)
+            try:
+                if offsets:
+                    await asyncio.to_thread(self._commit, offsets)
+            except KafkaException as exc:
+                log.warning("offset commit failed, the records will be replayed: %s", exc)
+                for checkpoint in batch:
+                    checkpoint.failed()
+                continue
+            except BaseException as exc:
+                for checkpoint in batch:
+                    checkpoint.failed()
+                self._error = exc
+                return
+            for checkpoint in batch:
+                checkpoint.committed()
+            if self._on_committed is not None and offsets:
+                self._on_committed(offsets)

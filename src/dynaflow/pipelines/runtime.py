@@ -5,19 +5,21 @@ One :class:`Ingester` is one member of a consumer group; run more processes to s
 
     records = poll()                                # up to batch_size records, linger_ms wait
     loop:
-        start process(records)                       # map -> intent -> write -> dead-letter -> commit
+        start process(records)                       # map -> intent -> write -> dead-letter -> hand over
         records = poll()                             # meanwhile: fetch the next batch
         if max_batches_in_flight are running         # bounded: wait for the oldest; if it is throttled
-            or the store throttles:                  #   or takes > 1 s, pause the partitions and keep
+            or the store throttles:                  #   or takes > 10 s, pause the partitions and keep
             wait for the oldest batch                #   polling (group liveness) but fetch nothing more
         drop records polled before a rebalance       # the new assignment re-reads from committed offsets
 
 ``process`` follows the checkpoint commit order (``checkpoint.py``): the sink writes every
 mutation or reports it failed; failed and unparseable records go to the dead-letter store; only
-then, and only after the previous batch committed, are the batch's offsets committed. A batch that
-writes an item an earlier in-flight batch also writes waits for that batch before writing, so a
-later record of a partition is never overtaken by an earlier one — also across retries, which
-happen inside ``process``.
+then, and only after the previous batch did the same, is the batch's checkpoint handed to the
+:class:`~dynaflow.pipelines.checkpoint.OffsetCommitter`, which commits it with its next commit (one
+commit in flight at a time, merging the batches written meanwhile) — the batch no longer waits for
+the commit round trip. A batch that writes an item an earlier in-flight batch also writes waits for
+that batch before writing, so a later record of a partition is never overtaken by an earlier one —
+also across retries, which happen inside ``process``.
 
 **Replays.** After a restart or a rebalance, a partition is read again from its committed offset;
 the previous owner may already have written records past it. Before writing a batch the ingester
@@ -35,6 +37,7 @@ under the version they started with, and nothing is skipped, because offsets mov
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -42,11 +45,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaException
-
 from dynaflow.config import IngestSettings, KafkaSettings
 from dynaflow.dynamo.client import DynamoClient
-from dynaflow.pipelines.checkpoint import Checkpoint, ProgressStore
+from dynaflow.pipelines.checkpoint import Checkpoint, OffsetCommitter, ProgressStore
 from dynaflow.pipelines.collector import tuned_collector
 from dynaflow.pipelines.deadletter import DeadLetter, DeadLetterStore
 from dynaflow.pipelines.model import Mutation, Record
@@ -61,8 +62,11 @@ __all__ = ["IngestStats", "Ingester"]
 log = logging.getLogger(__name__)
 
 #: How long a batch may take before the consumer is paused while we wait for it (a throttled batch
-#: pauses at once). Until then librdkafka's bounded prefetch queue is all that fills up.
-_PAUSE_AFTER_S = 1.0
+#: pauses at once). Until then librdkafka's bounded prefetch queue is all that fills up. Pausing
+#: discards the records fetched for the partitions, which are fetched again on resume: a slow
+#: (not throttled) batch under CPU contention is no reason to pay that; group liveness
+#: (``max.poll.interval.ms``, 5 min by default) is.
+_PAUSE_AFTER_S = 10.0
 
 
 @dataclass
@@ -130,6 +134,7 @@ class Ingester:
         self._keys: dict[asyncio.Task[None] | None, Coalesced] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._source: KafkaSource | None = None
+        self._committer: OffsetCommitter | None = None
         self._stop = asyncio.Event()
 
     def _throttle_seen(self) -> None:
@@ -180,10 +185,14 @@ class Ingester:
         self._generation += 1
         self.stats.revocations += 1
         self._revoked.update(partitions)
-        tasks, loop = [t for t in list(self._inflight) if not t.done()], self._loop
-        if tasks and loop is not None:
+        tasks, loop, committer = [t for t in list(self._inflight) if not t.done()], self._loop, self._committer
+        if loop is not None and (tasks or committer is not None):
             async def settle() -> None:
-                await asyncio.wait(tasks)
+                if tasks:
+                    await asyncio.wait(tasks)
+                if committer is not None:  # no commit of a revoked partition may land after the handover
+                    with contextlib.suppress(Exception):
+                        await committer.flush()
             asyncio.run_coroutine_threadsafe(settle(), loop).result()
 
     # ------------------------------------------------------------ the loop
@@ -210,6 +219,8 @@ class Ingester:
         source = KafkaSource(self.kafka, self.topics, on_assign=self._assigned, on_revoke=self._revoked_cb,
                              extra=self._consumer_config, group_id=self.progress.group)
         self._source = source
+        committer = self._committer = OffsetCommitter(source.commit, exclude=self._revoked,
+                                                      on_committed=self.stats.committed.update)
         batch, linger = self.settings.batch_size, self.settings.linger_ms / 1000
 
         async def poll() -> Chunk:
@@ -227,6 +238,8 @@ class Ingester:
                         return self.stats
                 records = self._current(chunks)
                 if not records:
+                    if until is not None and until(self.stats):  # offsets are committed after the batch
+                        return self.stats
                     if not inflight:
                         await self._refresh()
                     chunks = [await poll()]
@@ -238,12 +251,16 @@ class Ingester:
                     chunks += await self._await_write(source, inflight[0])
             while inflight:
                 await inflight.popleft()
+            await committer.flush()
         finally:
             if inflight:
                 await asyncio.wait(list(inflight))
                 inflight.clear()
+            with contextlib.suppress(Exception):  # already failing: commit what was written, if we can
+                await committer.flush()
             await asyncio.to_thread(source.close)
             self._source = None
+            self._committer = None
         return self.stats
 
     def _current(self, chunks: list[Chunk]) -> list[Record]:
@@ -364,17 +381,9 @@ class Ingester:
                 self.on_batch(records, outcome)
             if previous is not None:  # commits go in batch order; a failed earlier batch fails this one
                 await previous
-            # 3. commit offsets (partitions revoked meanwhile are not ours to commit)
-            checkpoint.drop_partitions(self._revoked)
-            source = self._source
-            if source is not None and checkpoint.offsets:
-                try:
-                    await asyncio.to_thread(source.commit, checkpoint.offsets)
-                except KafkaException as exc:  # lost the partitions meanwhile: their new owner replays
-                    log.warning("offset commit failed, the records will be replayed: %s", exc)
-                    checkpoint.failed()
-                    return
-            checkpoint.committed()
+            # 3. commit offsets: with the committer's next commit (revoked partitions are dropped)
+            if self._committer is not None:
+                self._committer.add(checkpoint)
         except BaseException:
             checkpoint.failed()
             raise
@@ -388,4 +397,3 @@ class Ingester:
         stats.dead_lettered += len(dead)
         stats.throttled += outcome.throttled
         stats.retries += outcome.retries
-        stats.committed.update(checkpoint.offsets)
