@@ -67,9 +67,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
-from dynaflow.engine import errors
+from dynaflow.engine import errors, records
 from dynaflow.engine.keys import next_prefix
-from dynaflow.engine.values import Item, item_size, items_equal
+from dynaflow.engine.values import Item, item_size, values_equal
 
 if TYPE_CHECKING:
     from dynaflow.engine.changes import Change
@@ -168,34 +168,46 @@ def shard_end(txn: Any, env: LmdbEnv, stream_id: int, shard: dict[str, Any]) -> 
 
 
 class Recorder:
-    """Change observer writing a table's stream records inside the item's transaction."""
+    """Change observer writing a table's stream records inside the item's transaction.
 
-    __slots__ = ("hub", "region", "stream_id", "view")
+    This runs for every write to a stream-enabled table, so it avoids work the change already did:
+    the new image is spliced from the item record ``write_change`` has just put (its JSON as
+    ``orjson.dumps`` rendered it, its size from the record header) instead of being sized and
+    serialized again, and equality is decided by Python's ``==`` before DynamoDB's rules.
+    """
+
+    __slots__ = ("_event_prefix", "_shard_keys", "hub", "region", "stream_id", "view")
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.stream_id: int = int(spec["Id"])
         self.view: str = spec["ViewType"]
         self.region: str = spec["Region"]
         self.hub: StreamHub | None = None
+        self._event_prefix = f"{self.stream_id:08x}"
+        #: shard number -> the key prefix of its records
+        self._shard_keys: dict[int, bytes] = {}
 
     def __call__(self, ctx: WriteContext, change: Change) -> None:
         old, new = change.old, change.new
-        if old is None:
-            if new is None:
+        txn = ctx.txn
+        stored: bytes | None = None
+        if new is None:
+            if old is None:
                 return
-            event = "INSERT"
-        elif new is None:
             event = "REMOVE"
-        elif items_equal(old, new):
-            return
         else:
-            event = "MODIFY"
+            if old is None:
+                event = "INSERT"
+            elif _same_item(old, new):
+                return
+            else:
+                event = "MODIFY"
+            stored = txn.get(change.key, db=ctx.env.items)  # the item record write_change has just put
         hub = self.hub
         if hub is None:
             hub = self.hub = hub_for(ctx.env)
-        table = change.table
         image: Item = new if new is not None else old  # type: ignore[assignment]
-        keys = {name: image[name] for name in table.key_names}
+        keys = {name: image[name] for name in change.table.key_names}
         shards = hub.open_shards(ctx, self.stream_id)
         shard = shards[int.from_bytes(change.key[4:8], "big") % len(shards)]
         seq = hub.next_seq(ctx)
@@ -204,16 +216,20 @@ class Recorder:
         dynamodb: dict[str, Any] = {"ApproximateCreationDateTime": now, "Keys": keys}
         view = self.view
         if new is not None and view in _NEW_VIEWS:
-            dynamodb["NewImage"] = new
-            size += item_size(new)
+            if stored is not None:
+                dynamodb["NewImage"] = orjson.Fragment(records.item_json(stored))
+                size += records.item_size(stored)
+            else:  # pragma: no cover - write_change stores the item before it calls observers
+                dynamodb["NewImage"] = new
+                size += item_size(new)
         if old is not None and view in _OLD_VIEWS:
             dynamodb["OldImage"] = old
             size += item_size(old)
-        dynamodb["SequenceNumber"] = seq_text(seq)
+        dynamodb["SequenceNumber"] = str(seq).zfill(21)  # seq_text, inlined
         dynamodb["SizeBytes"] = size
         dynamodb["StreamViewType"] = view
         record: dict[str, Any] = {
-            "eventID": f"{self.stream_id:08x}{seq:024x}",
+            "eventID": self._event_prefix + format(seq, "024x"),
             "eventName": event,
             "eventVersion": "1.1",
             "eventSource": "aws:dynamodb",
@@ -223,11 +239,33 @@ class Recorder:
         if change.service_identity is not None:
             record["userIdentity"] = change.service_identity
         body = orjson.dumps(record)
-        flags = HAS_BINARY if b'"B' in body else 0  # a false positive only costs a conversion walk
+        if stored is not None and "OldImage" not in dynamodb:  # every image the record holds is in ``stored``
+            flags = HAS_BINARY if records.has_binary(stored) else 0
+        else:
+            flags = HAS_BINARY if b'"B' in body else 0  # a false positive only costs a conversion walk
         header = bytes((flags,)) + (now if 0 <= now < 1 << 32 else 0).to_bytes(4, "big")
-        ctx.txn.put(record_key(self.stream_id, shard, seq), header + body, db=ctx.env.stream)
+        prefix = self._shard_keys.get(shard)
+        if prefix is None:
+            prefix = self._shard_keys[shard] = shard_prefix(self.stream_id, shard)
+        txn.put(prefix + _SEQ.pack(seq), header + body, db=ctx.env.stream)
         if hub.subscribers:
             hub.schedule_wake(ctx)
+
+
+def _same_item(old: Item, new: Item) -> bool:
+    """DynamoDB equality of two items (``values.items_equal``), deciding most attributes with
+    Python's ``==``: structurally equal values are equal by DynamoDB's rules too, so only values
+    that differ structurally (set order, base64 text against bytes, a differing value) take the
+    semantic comparison."""
+    if old == new:
+        return True
+    if old.keys() != new.keys():
+        return False
+    for name, value in new.items():
+        other = old[name]
+        if value != other and not values_equal(value, other):
+            return False
+    return True
 
 
 def observers(description: dict[str, Any]) -> tuple[Recorder, ...]:
