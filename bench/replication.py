@@ -16,7 +16,9 @@ Paths (``--path``):
   (``dynaflow.connect_async``); idle shards wait on the engine's in-process stream wake-up;
 * ``wire``: source and target are two ``dynaflow serve`` processes; the worker reads the source's
   DynamoDB Streams API over HTTP (idle shards poll every ``--poll-interval``) and writes the
-  target over HTTP.
+  target over HTTP, with the clients ``dynaflow replicate`` uses: ``GetRecords``, ``PutItem`` and
+  ``TransactWriteItems`` through the CDC's lean client (``dynaflow.cdc.http_client``), the rest
+  through aiobotocore; ``--sdk`` sends everything through aiobotocore (the previous figures).
 
 Run::
 
@@ -101,7 +103,7 @@ async def _write(client: DynamoClient, items: list[dict[str, Any]]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _endpoints(path: str) -> AsyncIterator[tuple[DynamoClient, DynamoClient, DynamoClient]]:
+async def _endpoints(path: str, *, lean: bool = True) -> AsyncIterator[tuple[DynamoClient, DynamoClient, DynamoClient]]:
     """(source with streams, source writer, target) for the path."""
     if path == "embedded":
         with tempfile.TemporaryDirectory() as tmp:
@@ -113,14 +115,14 @@ async def _endpoints(path: str) -> AsyncIterator[tuple[DynamoClient, DynamoClien
                 await source.close()
                 await target.close()
         return
-    from dynaflow.cdc.endpoints import connect_with_streams
+    from dynaflow.cdc.endpoints import connect_target, connect_with_streams
     from dynaflow.dynamo.remote import connect_remote
 
     with _peers.dynaflow(durability="os") as source_server, _peers.dynaflow(durability="os") as target_server:
         credentials = {"access_key_id": "bench", "secret_access_key": "bench"}
-        source = await connect_with_streams(source_server.endpoint, **credentials)
+        source = await connect_with_streams(source_server.endpoint, lean=lean, **credentials)
         writer = await connect_remote(source_server.endpoint, **credentials)
-        target = await connect_remote(target_server.endpoint, max_connections=128, **credentials)
+        target = await connect_target(target_server.endpoint, max_connections=128, lean=lean, **credentials)
         try:
             yield source, writer, target
         finally:
@@ -128,9 +130,9 @@ async def _endpoints(path: str) -> AsyncIterator[tuple[DynamoClient, DynamoClien
                 await client.close()
 
 
-async def run(path: str, *, changes: int, rate: int, seconds: float, mode: str, poll_interval: float
-              ) -> dict[str, float]:
-    async with _endpoints(path) as (source, writer, target):
+async def run(path: str, *, changes: int, rate: int, seconds: float, mode: str, poll_interval: float,
+              lean: bool = True) -> dict[str, float]:
+    async with _endpoints(path, lean=lean) as (source, writer, target):
         await _create(writer, TABLE, stream=True)
         await _create(target, REPLICA, stream=False)
         await _write(writer, [_item(n) for n in range(changes)])  # the backlog
@@ -192,6 +194,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=5_000, help="changes/s of the steady load for the lag figure")
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of the steady load")
     parser.add_argument("--poll-interval", type=float, default=0.01, help="idle-shard poll interval (wire path)")
+    parser.add_argument("--sdk", action="store_true",
+                        help="wire path: every request through aiobotocore (no lean GetRecords and writes)")
     parser.add_argument("--quick", action="store_true", help="a tiny run (seconds), for smoke tests")
     args = parser.parse_args()
     if args.quick:
@@ -199,8 +203,9 @@ def main() -> None:
     paths = ["embedded", "wire"] if args.path == "both" else [args.path]
     for path in paths:
         result = asyncio.run(run(path, changes=args.changes, rate=args.rate, seconds=args.seconds, mode=args.mode,
-                                 poll_interval=args.poll_interval))
-        print(f"{path:8} sink={args.mode:8} throughput {result['throughput']:>9,.0f} changes/s "
+                                 poll_interval=args.poll_interval, lean=not args.sdk))
+        client = " sdk" if args.sdk and path == "wire" else ""
+        print(f"{path:8}{client} sink={args.mode:8} throughput {result['throughput']:>9,.0f} changes/s "
               f"({result['changes']:,} changes in {result['drain_seconds']:.2f} s, "
               f"{result['steady_throughput']:,.0f}/s after a {result['startup_seconds']:.2f} s start); "
               f"lag at {result['load_rate']:,.0f} changes/s: p50 {result['lag_p50_ms']:.1f} ms, "

@@ -8,6 +8,11 @@ The commit order, per batch (one ``GetRecords`` page, at most ``batch_limit`` re
    checkpoint, which the sink's per-item sequence check makes harmless);
 3. report the batch to the metrics.
 
+While a page is applied, the next one is already being read (``ConsumerSettings.prefetch``): its
+``GetRecords`` overlaps the sink's writes, but it is handed to the sink only after the previous
+page's checkpoint has moved, so the order above is unchanged. A failed prefetch is handled as a
+failed read of that page would be (an expired iterator is re-made from the checkpoint).
+
 A failing batch is retried with backoff; if it keeps failing it is split in halves, recursively,
 until the record that fails alone is found; that record goes to the dead-letter store with its
 evidence and the checkpoint moves past it. A transient failure (the target is down, throttling)
@@ -50,8 +55,18 @@ Outcome = Literal["finished", "lost", "stopped"]
 @dataclass(frozen=True)
 class ConsumerSettings:
     batch_limit: int = 1000
+    """Records per GetRecords page (one sink batch, one checkpoint)."""
     poll_interval: float = 0.05
+    """Seconds between two reads of an idle shard (no in-process wake-up)."""
     backoff: Backoff = field(default_factory=Backoff)
+    prefetch: bool = True
+    """Read a shard's next page while its current page is applied."""
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Consume the outcome of a prefetch nobody awaits any more (no "never retrieved" warning)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class ShardConsumer:
@@ -64,6 +79,8 @@ class ShardConsumer:
         self.shard_id = lease.key.removeprefix("shard#")
         self.checkpoint = lease.checkpoint or TRIM_HORIZON
         self._waiter = stream_waiter(source)
+        #: The next page's GetRecords, started while the current page is applied.
+        self._prefetched: asyncio.Future[dict[str, Any]] | None = None
 
     # ------------------------------------------------------------ positions
 
@@ -126,28 +143,45 @@ class ShardConsumer:
         iterator = await self._iterator()
         if iterator is None:
             return "finished" if await self._commit(SHARD_END) else "lost"
+        try:
+            return await self._loop(iterator)
+        finally:
+            prefetched = self._prefetched
+            self._prefetched = None
+            if prefetched is not None:
+                prefetched.cancel()
+                prefetched.add_done_callback(_retrieve)
+
+    async def _loop(self, iterator: str) -> Outcome:
         reached_tip = self.lease.tip
         while True:
             try:
-                response = await self.settings.backoff.run(partial(self._read, iterator))
+                read, self._prefetched = self._prefetched, None
+                response = await (read if read is not None else self._fetch(iterator))
             except Exception as exc:
                 code = error_code(exc)
                 if code == "ExpiredIteratorException":
-                    iterator = await self._iterator()
-                    if iterator is None:
+                    next_iterator = await self._iterator()
+                    if next_iterator is None:
                         return "finished" if await self._commit(SHARD_END) else "lost"
+                    iterator = next_iterator
                     continue
                 if code == "TrimmedDataAccessException":
                     await self._gap("the iterator's position was trimmed while reading")
-                    iterator = await self._iterator()
-                    if iterator is None:
+                    next_iterator = await self._iterator()
+                    if next_iterator is None:
                         return "finished" if await self._commit(SHARD_END) else "lost"
+                    iterator = next_iterator
                     continue
                 raise
             records = response.get("Records") or []
             following = response.get("NextShardIterator")
             if records:
                 changes = [Change.from_record(r) for r in records]
+                if following and self.settings.prefetch:
+                    # Read the next page while this one is applied; it is used only after this
+                    # page's checkpoint is committed, so the commit order is unchanged.
+                    self._prefetched = asyncio.ensure_future(self._fetch(str(following)))
                 await self._deliver(changes)
                 if not await self._commit(changes[-1].sequence_number):
                     return "lost"
@@ -164,6 +198,9 @@ class ShardConsumer:
                     reached_tip = True
                 self.metrics.applied(self.shard_id, 0, 0.0)
                 await self._idle()
+
+    async def _fetch(self, iterator: str) -> dict[str, Any]:
+        return await self.settings.backoff.run(partial(self._read, iterator))
 
     async def _read(self, iterator: str) -> dict[str, Any]:
         return await self.source.call("GetRecords", {"ShardIterator": iterator, "Limit": self.settings.batch_limit})

@@ -39,8 +39,13 @@ class WithStreams:
 
 async def connect_with_streams(endpoint_url: str | None, *, region: str = "us-east-1",
                                access_key_id: str | None = None, secret_access_key: str | None = None,
-                               max_connections: int = 64, timeout_s: float = 30.0) -> WithStreams:
-    """A remote client for ``endpoint_url`` (None: AWS in ``region``) with the Streams API routed."""
+                               max_connections: int = 64, timeout_s: float = 30.0, lean: bool = True
+                               ) -> DynamoClient:
+    """A remote client for ``endpoint_url`` (None: AWS in ``region``) with the Streams API routed.
+
+    With ``lean`` (and an endpoint URL and keys), ``GetRecords`` bypasses the SDK
+    (:mod:`dynaflow.cdc.http_client`).
+    """
     from aiobotocore.config import AioConfig
     from aiobotocore.session import get_session
 
@@ -55,7 +60,32 @@ async def connect_with_streams(endpoint_url: str | None, *, region: str = "us-ea
     client = await stack.enter_async_context(get_session().create_client(
         "dynamodbstreams", endpoint_url=endpoint_url, region_name=region, config=config,
         aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key))
-    return WithStreams(tables, RemoteClient(client, stack, endpoint_url))
+    routed = WithStreams(tables, RemoteClient(client, stack, endpoint_url))
+    if not lean:
+        return routed
+    from dynaflow.cdc.http_client import connect_lean
+
+    return await connect_lean(endpoint_url, routed, region=region, access_key_id=access_key_id,
+                              secret_access_key=secret_access_key, max_connections=max_connections,
+                              timeout_s=timeout_s)
+
+
+async def connect_target(endpoint_url: str | None, *, region: str = "us-east-1", access_key_id: str | None = None,
+                         secret_access_key: str | None = None, max_connections: int = 64, timeout_s: float = 30.0,
+                         lean: bool = True) -> DynamoClient:
+    """A remote client for a sink's endpoint; with ``lean`` (and an endpoint URL and keys) its bulk
+    writes (``PutItem``, ``TransactWriteItems``) bypass the SDK (:mod:`dynaflow.cdc.http_client`)."""
+    from dynaflow.cdc.http_client import connect_lean
+    from dynaflow.dynamo.remote import connect_remote
+
+    remote = await connect_remote(endpoint_url, region=region, access_key_id=access_key_id,
+                                  secret_access_key=secret_access_key, max_connections=max_connections,
+                                  timeout_s=timeout_s)
+    if not lean:
+        return remote
+    return await connect_lean(endpoint_url, remote, region=region, access_key_id=access_key_id,
+                              secret_access_key=secret_access_key, max_connections=max_connections,
+                              timeout_s=timeout_s)
 
 
 def stream_waiter(client: DynamoClient) -> StreamWaiter | None:

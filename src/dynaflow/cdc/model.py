@@ -52,24 +52,29 @@ class Change:
     created_at: float | None
     by_ttl: bool
     raw: dict[str, Any]
-
-    @property
-    def seq(self) -> str:
-        return seq_key(self.sequence_number)
+    #: ``sequence_number`` as :func:`seq_key` pads it (computed once: the sink compares it often).
+    seq: str
+    #: The record's ``SizeBytes`` (its images and keys by DynamoDB's size rules), when it has one.
+    size: int | None
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Change:
         data = record["dynamodb"]
-        identity = record.get("userIdentity") or {}
+        identity = record.get("userIdentity")
         event: EventName = record["eventName"]
+        sequence_number = data["SequenceNumber"]
+        size = data.get("SizeBytes")
         return cls(
             event=event,
             keys=data["Keys"],
             new_image=None if event == "REMOVE" else data.get("NewImage"),
-            sequence_number=data["SequenceNumber"],
+            sequence_number=sequence_number,
             created_at=_epoch(data.get("ApproximateCreationDateTime")),
-            by_ttl=identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL,
+            by_ttl=identity is not None and identity.get("type") == "Service"
+            and identity.get("principalId") == TTL_PRINCIPAL,
             raw=record,
+            seq=seq_key(sequence_number),
+            size=size if isinstance(size, int) else None,
         )
 
 

@@ -54,8 +54,13 @@ BOOKKEEPING: Final = frozenset({SEQ_ATTRIBUTE, TOMBSTONE_ATTRIBUTE, EXPIRES_ATTR
 
 _NEWER: Final = "attribute_not_exists(#s) OR #s < :s"
 _ABSENT: Final = "attribute_not_exists(#s)"
+#: Every write names the sequence attribute the same way: one shared (never mutated) mapping.
+_NAMES: Final = {"#s": SEQ_ATTRIBUTE}
 _TRANSACTION_ITEMS: Final = 100
 _TRANSACTION_BYTES: Final = 3_500_000
+#: What a replica write adds to the change's ``SizeBytes`` in a transaction's 4 MB budget, at most:
+#: the bookkeeping attributes, the condition and its value (a tombstone's are the largest, ~150).
+_WRITE_OVERHEAD: Final = 512
 
 WriteMode = Literal["single", "transact"]
 
@@ -95,11 +100,12 @@ class ReplicaSink:
             return self.tombstone(change.keys, change.seq)
         return {**change.new_image, SEQ_ATTRIBUTE: {"S": change.seq}}
 
-    def _put(self, item: Item, seq: str, condition: str = _NEWER) -> dict[str, Any]:
+    def _put(self, item: Item, seq: str, condition: str = _NEWER, values: Item | None = None) -> dict[str, Any]:
+        """A conditional put of ``item``; ``values`` may pass ``{":s": {"S": seq}}`` built once per batch."""
         request: dict[str, Any] = {"TableName": self.table, "Item": item, "ConditionExpression": condition,
-                                   "ExpressionAttributeNames": {"#s": SEQ_ATTRIBUTE}}
+                                   "ExpressionAttributeNames": _NAMES}
         if ":s" in condition:
-            request["ExpressionAttributeValues"] = {":s": {"S": seq}}
+            request["ExpressionAttributeValues"] = values if values is not None else {":s": {"S": seq}}
         return request
 
     # ------------------------------------------------------------ applying
@@ -118,11 +124,13 @@ class ReplicaSink:
         latest: dict[bytes, Change] = {}
         for change in changes:
             latest[key_id(change.keys)] = change
-        floor = min(c.seq for c in latest.values()) if latest else SNAPSHOT_SEQ
-        writes = [self._put(self._item_of(c), floor) for c in latest.values()]
-        exact = [c.seq for c in latest.values()]
+        kept = list(latest.values())
+        floor = min(c.seq for c in kept) if kept else SNAPSHOT_SEQ
+        guard = {":s": {"S": floor}}
+        writes = [self._put(self._item_of(c), floor, values=guard) for c in kept]
+        exact = [c.seq for c in kept]
         if self.mode == "transact" and len(writes) > 1:
-            await self._transact(writes, exact)
+            await self._transact(writes, exact, [c.size for c in kept])
         else:
             await self._singles(writes, exact)
 
@@ -177,11 +185,15 @@ class ReplicaSink:
             if isinstance(result, BaseException):
                 raise result
 
-    async def _transact(self, writes: list[dict[str, Any]], exact: list[str]) -> None:
+    async def _transact(self, writes: list[dict[str, Any]], exact: list[str], sizes: list[int | None]) -> None:
+        """Group ``writes`` into transactions of at most 100 items and ~3.5 MB of DynamoDB size
+        (the limit is 4 MB). A change's stream record states its size (``SizeBytes``: keys and
+        images, so at least the written item's); a write without one is weighed by its JSON."""
         chunk: list[tuple[dict[str, Any], str]] = []
         size = 0
-        for write, seq in zip(writes, exact, strict=True):
-            weight = len(orjson.dumps(write["Item"], default=_b64))
+        for write, seq, stated in zip(writes, exact, sizes, strict=True):
+            weight = (stated + _WRITE_OVERHEAD if stated is not None
+                      else len(orjson.dumps(write["Item"], default=_b64)))
             if chunk and (len(chunk) >= _TRANSACTION_ITEMS or size + weight > _TRANSACTION_BYTES):
                 await self._transaction(chunk)
                 chunk, size = [], 0
@@ -194,8 +206,7 @@ class ReplicaSink:
         guarded: list[tuple[dict[str, Any], str]] = []  # stopped by the floor guard: decided one by one
         while len(writes) > 1:
             try:
-                await self.client.call("TransactWriteItems", {"TransactItems": [
-                    {"Put": {k: v for k, v in w.items()}} for w, _ in writes]})
+                await self.client.call("TransactWriteItems", {"TransactItems": [{"Put": w} for w, _ in writes]})
                 writes = []
                 break
             except Exception as exc:

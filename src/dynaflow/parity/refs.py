@@ -94,6 +94,11 @@ async def open_ref(ref: Ref, side: Side, *, streams: bool = False, durability: L
 
         return await connect_with_streams(ref.endpoint_url, region=ref.region, access_key_id=key_id,
                                           secret_access_key=secret)
+    if side == "target":
+        from dynaflow.cdc.endpoints import connect_target
+
+        return await connect_target(ref.endpoint_url, region=ref.region, access_key_id=key_id,
+                                    secret_access_key=secret)
     from dynaflow.dynamo.remote import connect_remote
 
     return await connect_remote(ref.endpoint_url, region=ref.region, access_key_id=key_id, secret_access_key=secret)
