@@ -315,3 +315,28 @@ def test_get_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: py
         patched.setattr(core, "SHORTCUTS", {})
         expected = _get(engine, dict(request))
     assert got == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.sampled_from(["fast_s", "missing", "x"]), st.just(["fast_s"]), st.none()),
+       st.builds(lambda pk, rest: {**rest, **pk}, st.one_of(st.just({"pk": {"S": "shortcut"}}), st.just({})),
+                 _items),
+       st.dictionaries(st.sampled_from(["ReturnValues", "Bogus"]), st.sampled_from(["ALL_OLD", None, 1]),
+                       max_size=1))
+def test_put_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: pytest.MonkeyPatch, table: Any,
+                                                 item: dict[str, Any], extra: dict[str, Any]) -> None:
+    # Why: a PutItem the shortcut proves valid skips the shape check; every request must get the
+    # same answer or error, and store the same item, with and without the shortcut.
+    from dynaflow.engine import core
+
+    def put_and_read() -> Any:
+        outcome = _outcome(engine.execute, "PutItem", {"TableName": table, "Item": item, **extra}, WIRE_OUTPUT)
+        stored = engine.execute("GetItem", {"TableName": "fast_s", "Key": {"pk": {"S": "shortcut"}}}, PYTHON_OUTPUT)
+        engine.execute("DeleteItem", {"TableName": "fast_s", "Key": {"pk": {"S": "shortcut"}}}, PYTHON_OUTPUT)
+        return outcome, stored
+
+    got = put_and_read()
+    with monkeypatch.context() as patched:
+        patched.setattr(core, "SHORTCUTS", {})
+        expected = put_and_read()
+    assert got == expected

@@ -43,8 +43,13 @@ def write_change(
     *,
     old: Item | None = None,
     service_identity: dict[str, Any] | None = None,
+    record: bytes | None = None,
 ) -> None:
-    """Store ``new`` (or delete when None) at ``key`` with everything the change implies."""
+    """Store ``new`` (or delete when None) at ``key`` with everything the change implies.
+
+    ``record``: ``new`` already encoded (``records.encode_item``), when the caller encoded it
+    before the write transaction (PutItem does), so the transaction holds less work.
+    """
     items_db = ctx.env.items
     old_size = records.item_size(old_record) if old_record is not None else 0
     if new is None:
@@ -53,7 +58,7 @@ def write_change(
         ctx.txn.delete(key, db=items_db)
         ctx.count(table.table_id, -1, -old_size)
     else:
-        ctx.txn.put(key, records.encode_item(new, new_size), db=items_db)
+        ctx.txn.put(key, record or records.encode_item(new, new_size), db=items_db)
         ctx.count(table.table_id, 0 if old_record is not None else 1, new_size - old_size)
     if not table.observed:
         return

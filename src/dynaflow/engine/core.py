@@ -99,13 +99,14 @@ OPERATIONS: dict[str, Handler] = {
     "GetRecords": get_records.run,
 }
 
-Shortcut = Callable[[EngineState, dict[str, Any], Output], "dict[str, Any] | None"]
+Shortcut = Callable[[EngineState, dict[str, Any], Output], "dict[str, Any] | Deferred | None"]
 
 #: Operation -> a shortcut tried before the shape check: it answers (a response) only requests it
 #: proves valid by cheaper means, and returns None for every other, which then takes the full path.
 #: A request it answers must get exactly the response the full path would give.
 SHORTCUTS: dict[str, Shortcut] = {
     "GetItem": get_item.shortcut,
+    "PutItem": put_item.shortcut,
 }
 
 
@@ -147,15 +148,15 @@ class Engine:
     def _prepare(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any] | Deferred:
         if self._closed:
             raise errors.internal("the engine is closed")
-        shortcut = SHORTCUTS.get(operation)
-        if shortcut is not None:
-            answer = shortcut(self.state, request, out)
-            if answer is not None:
-                return answer
-        handler = OPERATIONS.get(operation)
-        if handler is None:
-            raise errors.unknown_operation()
         try:
+            shortcut = SHORTCUTS.get(operation)
+            if shortcut is not None:
+                answer = shortcut(self.state, request, out)
+                if answer is not None:
+                    return answer
+            handler = OPERATIONS.get(operation)
+            if handler is None:
+                raise errors.unknown_operation()
             check_request(operation, request)
             return handler(self.state, request, out)
         finally:

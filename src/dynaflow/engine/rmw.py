@@ -93,11 +93,15 @@ class RmwOperation:
         new_size = self.new_size(result)
         if self.table.indexes:
             check_item(self.table.indexes, result)  # index key types, before anything is written
-        write_change(ctx, self.table, self.key, old_record, result, new_size, old=old)
+        write_change(ctx, self.table, self.key, old_record, result, new_size, old=old, record=self.encoded(result))
         return result, max(old_size, new_size)
 
     def new_size(self, item: Item) -> int:
         raise NotImplementedError
+
+    def encoded(self, item: Item) -> bytes | None:
+        """``item`` as stored, if this operation encoded it already (see ``changes.write_change``)."""
+        return None
 
     def run(self, ctx: WriteContext) -> dict[str, Any]:
         if self.table.limited or self.state.capped:

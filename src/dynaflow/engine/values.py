@@ -277,17 +277,25 @@ def validate_item_sized(item: object) -> tuple[Item, int]:
     :func:`validate_value` and :func:`value_size`. The input dict is returned as it is when nothing
     needed normalizing, so a valid item is never copied.
     """
+    checked, size, _ = validate_item_stored(item)
+    return checked, size
+
+
+def validate_item_stored(item: object) -> tuple[Item, int, bool | None]:
+    """:func:`validate_item_sized`, and whether the item holds binary values where that is known
+    at no cost: False when a canonical walk proved it (that walk accepts no B or BS), else None."""
     proven = _PROOFS.sizes.get(id(item))
     if proven is not None and proven[0] is item:
-        return proven
+        return proven[0], proven[1], False
     if item.__class__ is dict:
         try:
             fast = _canonical_size(item)
         except RecursionError:
             fast = -1
         if fast >= 0:
-            return item, fast
-    return _validate_item_checked(item)
+            return item, fast, False
+    checked, size = _validate_item_checked(item)
+    return checked, size, None
 
 
 class _Proofs(threading.local):

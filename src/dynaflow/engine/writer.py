@@ -44,7 +44,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from dynaflow.engine import errors
@@ -60,14 +59,18 @@ MAX_GATHER = 0.002
 _GATHER_STEP = 0.0001
 
 
-@dataclass
 class WriteContext:
     """What a job sees: the open write transaction and the group's bookkeeping."""
 
-    txn: Any
-    env: LmdbEnv
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
-    counts: dict[int, list[int]] = field(default_factory=dict)
+    __slots__ = ("after_commit", "counts", "env", "txn")
+
+    def __init__(self, txn: Any, env: LmdbEnv) -> None:
+        self.txn = txn
+        self.env = env
+        #: Run after the group's commit, before its callers are acknowledged.
+        self.after_commit: list[Callable[[], None]] = []
+        #: table id -> [items added, bytes added] over the group (``Catalog.add_counts`` once).
+        self.counts: dict[int, list[int]] = {}
 
     def count(self, table_id: int, d_items: int, d_bytes: int) -> None:
         entry = self.counts.get(table_id)
@@ -168,9 +171,12 @@ class Writer:
                 if not batch:
                     self._leader_active = False
                     return
-            started = time.monotonic()
-            self._run_group(batch)
-            self._last_size, self._last_duration = len(batch), time.monotonic() - started
+            if self._gather:
+                started = time.monotonic()
+                self._run_group(batch)
+                self._last_size, self._last_duration = len(batch), time.monotonic() - started
+            else:
+                self._run_group(batch)
             if until is not None and until.done:
                 break
         with self._mutex:

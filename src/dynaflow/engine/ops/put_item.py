@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynaflow.engine import errors
+from dynaflow.engine import errors, records
 from dynaflow.engine.changes import write_change
 from dynaflow.engine.indexes import check_item
 from dynaflow.engine.rmw import RmwOperation, compile_for
 from dynaflow.engine.state import Deferred, EngineState, Output
-from dynaflow.engine.values import MAX_ITEM_SIZE, Item, validate_item_sized
+from dynaflow.engine.values import MAX_ITEM_SIZE, Item, prove_item, validate_item_stored
 from dynaflow.engine.writer import WriteContext
 
 
@@ -26,12 +26,14 @@ class PutItem(RmwOperation):
 
     def __init__(self, state: EngineState, request: dict[str, Any], out: Output) -> None:
         super().__init__(state, request, out)
-        self.item, self.size = validate_item_sized(request.get("Item"))
+        self.item, self.size, binary = validate_item_stored(request.get("Item"))
         self.condition = compile_for(request, "PutItem").condition
         self.table = state.catalog.get(request["TableName"])
         self.key = self.table.key_from_item(self.item)
         if self.size > MAX_ITEM_SIZE:
             raise errors.validation("Item size has exceeded the maximum allowed size")
+        #: The stored form, encoded here, outside the writer's transaction.
+        self.record = records.encode_item(self.item, self.size, binary)
 
     def apply(self, old: Item | None) -> Item:
         return self.item
@@ -42,11 +44,32 @@ class PutItem(RmwOperation):
             return self.run(ctx)
         if table.indexes:
             check_item(table.indexes, self.item)
-        write_change(ctx, table, self.key, ctx.txn.get(self.key, db=ctx.env.items), self.item, self.size)
+        write_change(ctx, table, self.key, ctx.txn.get(self.key, db=ctx.env.items), self.item, self.size,
+                     record=self.record)
         return {}
+
+    def encoded(self, item: Item) -> bytes | None:
+        return self.record if item is self.item else None
 
     def new_size(self, item: Item) -> int:
         return self.size
+
+
+def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferred | None:
+    """PutItem of ``TableName`` and ``Item`` only, proven valid without the shape check; else None.
+
+    A table of that name exists (its name passed the naming rules when it was created) and
+    ``values.prove_item`` proves the item valid: the shape check could then only pass, so the
+    request goes straight to :func:`run` (which finds the item's proof and does not walk it again).
+    """
+    if len(request) != 2:
+        return None
+    name = request.get("TableName")
+    table = state.catalog.tables.get(name) if name.__class__ is str else None
+    item = request.get("Item")
+    if table is None or item.__class__ is not dict or not prove_item(item):
+        return None
+    return run(state, request, out)
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
