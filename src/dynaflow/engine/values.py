@@ -404,9 +404,43 @@ def canonical_number_size(text: Any) -> int:
     return (len(digits) + 1) // 2 + 1
 
 
+#: Sizes of attribute names and of canonical numbers seen by the canonical walk. Items of one table
+#: repeat the same names, and numbers repeat too (counters, flags, small integers): one dict lookup
+#: replaces a few string calls, or a regular expression for a decimal. Only exact ``str`` keys are
+#: remembered, each map holds at most ``_SIZE_MEMO_LIMIT`` entries and starts over when full.
+_NAME_SIZES: Final[dict[str, int]] = {}
+_NUMBER_SIZES: Final[dict[str, int]] = {}
+_SIZE_MEMO_LIMIT: Final = 4096
+
+
+def _name_size_or_fail(name: Any) -> int:
+    """:func:`_name_size` of a str name (remembered); -1 for anything else."""
+    if name.__class__ is not str:
+        return -1
+    size = len(name) if name.isascii() else len(name.encode("utf-8"))
+    if len(_NAME_SIZES) >= _SIZE_MEMO_LIMIT:
+        _NAME_SIZES.clear()
+    _NAME_SIZES[name] = size
+    return size
+
+
+def _number_size_or_fail(text: Any) -> int:
+    """:func:`canonical_number_size`, remembered for valid numbers."""
+    size = canonical_number_size(text)
+    if size >= 0:
+        if len(_NUMBER_SIZES) >= _SIZE_MEMO_LIMIT:
+            _NUMBER_SIZES.clear()
+        _NUMBER_SIZES[text] = size
+    return size
+
+
 def _canonical_value_size(av: Any) -> int:
     """:func:`value_size` of a valid AttributeValue that needs no normalizing; -1 for anything else
-    (binary values included: their base64 is checked by the slow path)."""
+    (binary values included: their base64 is checked by the slow path).
+
+    The scalar tests are repeated inline in the M and L loops (and in :func:`_canonical_size`):
+    a call per nested value was most of this walk's cost.
+    """
     if av.__class__ is not dict or len(av) != 1:
         return -1
     ((tag, value),) = av.items()
@@ -415,7 +449,10 @@ def _canonical_value_size(av: Any) -> int:
             return -1
         return len(value) if value.isascii() else len(value.encode("utf-8"))
     if tag == "N":
-        return canonical_number_size(value)
+        if value.__class__ is not str:
+            return -1
+        known = _NUMBER_SIZES.get(value)
+        return known if known is not None else _number_size_or_fail(value)
     if tag == "BOOL":
         return 1 if value is True or value is False else -1
     if tag == "NULL":
@@ -424,34 +461,58 @@ def _canonical_value_size(av: Any) -> int:
         if value.__class__ is not dict:
             return -1
         size = 3
+        names = _NAME_SIZES
+        numbers = _NUMBER_SIZES
         for name, inner in value.items():
-            if name.__class__ is not str:
-                return -1
-            text = inner.get("S") if inner.__class__ is dict and len(inner) == 1 else None
-            if text.__class__ is str:
-                part = len(text) if text.isascii() else len(text.encode("utf-8"))
-            else:
-                part = _canonical_value_size(inner)
+            part = names.get(name)
+            if part is None:
+                part = _name_size_or_fail(name)
                 if part < 0:
                     return -1
-            size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + part + 1
-        return size
-    if tag == "L":
-        if value.__class__ is not list:
-            return -1
-        size = 3
-        for inner in value:
+            size += part + 1
             if inner.__class__ is dict and len(inner) == 1:
+                text = inner.get("S")
+                if text.__class__ is str:
+                    size += len(text) if text.isascii() else len(text.encode("utf-8"))
+                    continue
                 text = inner.get("N")
-                if (text.__class__ is str and text.isdigit() and text.isascii() and text[0] != "0"
-                        and len(text) <= MAX_DIGITS):
-                    digits = text.rstrip("0")
-                    size += (len(digits) + 1) // 2 + 2
+                if text.__class__ is str:
+                    known = numbers.get(text)
+                    if known is None:
+                        known = _number_size_or_fail(text)
+                        if known < 0:
+                            return -1
+                    size += known
                     continue
             part = _canonical_value_size(inner)
             if part < 0:
                 return -1
-            size += part + 1
+            size += part
+        return size
+    if tag == "L":
+        if value.__class__ is not list:
+            return -1
+        size = 3 + len(value)
+        numbers = _NUMBER_SIZES
+        for inner in value:
+            if inner.__class__ is dict and len(inner) == 1:
+                text = inner.get("S")
+                if text.__class__ is str:
+                    size += len(text) if text.isascii() else len(text.encode("utf-8"))
+                    continue
+                text = inner.get("N")
+                if text.__class__ is str:
+                    known = numbers.get(text)
+                    if known is None:
+                        known = _number_size_or_fail(text)
+                        if known < 0:
+                            return -1
+                    size += known
+                    continue
+            part = _canonical_value_size(inner)
+            if part < 0:
+                return -1
+            size += part
         return size
     if tag == "SS":
         if value.__class__ is not list or not value:
@@ -460,7 +521,7 @@ def _canonical_value_size(av: Any) -> int:
         for member in value:
             if member.__class__ is not str:
                 return -1
-            size += len(member.encode("utf-8"))
+            size += len(member) if member.isascii() else len(member.encode("utf-8"))
         return size if len(set(value)) == len(value) else -1
     if tag == "NS":
         if value.__class__ is not list or not value:
@@ -479,19 +540,32 @@ def _canonical_size(item: dict[Any, Any]) -> int:
     """DynamoDB size of an item that is valid and already canonical (nothing to normalize); -1 when
     it needs the checked walk of :func:`validate_item_sized`."""
     size = 0
+    names = _NAME_SIZES
     for name, av in item.items():
+        part = names.get(name)
+        if part is None:
+            part = _name_size_or_fail(name)
+            if part < 0:
+                return -1
+        size += part
         if av.__class__ is dict and len(av) == 1:
             text = av.get("S")
             if text.__class__ is str:
-                size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + (
-                    len(text) if text.isascii() else len(text.encode("utf-8")))
+                size += len(text) if text.isascii() else len(text.encode("utf-8"))
                 continue
-        if name.__class__ is not str:
-            return -1
+            text = av.get("N")
+            if text.__class__ is str:
+                known = _NUMBER_SIZES.get(text)
+                if known is None:
+                    known = _number_size_or_fail(text)
+                    if known < 0:
+                        return -1
+                size += known
+                continue
         part = _canonical_value_size(av)
         if part < 0:
             return -1
-        size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + part
+        size += part
     return size
 
 
