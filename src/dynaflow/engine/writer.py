@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -114,7 +115,10 @@ class Writer:
         self._pending: list[Job[Any]] = []
         self._leader_active = False
         self._closed = False
-        self._wake_background = threading.Event()
+        #: Wake-ups for the background leader. A C-level queue: one lock operation per wake-up,
+        #: where ``threading.Event`` builds a new lock per wait. A wake-up that finds nothing
+        #: pending is harmless.
+        self._wake_background: queue.SimpleQueue[None] = queue.SimpleQueue()
         #: Size and duration of the last group (``_gather``); only fsync mode gathers.
         self._gather = env.durability == "fsync"
         self._last_size = 0
@@ -154,7 +158,7 @@ class Writer:
             self._pending.append(job)
             if not self._leader_active:
                 self._leader_active = True
-                self._wake_background.set()
+                self._wake_background.put(None)
         await future
         return job.value()
 
@@ -185,7 +189,7 @@ class Writer:
                 successor.lead = True
                 successor.lock.release()  # type: ignore[union-attr]
             elif self._pending:
-                self._wake_background.set()
+                self._wake_background.put(None)
             else:
                 self._leader_active = False
 
@@ -204,8 +208,7 @@ class Writer:
 
     def _background_leader(self) -> None:
         while True:
-            self._wake_background.wait()
-            self._wake_background.clear()
+            self._wake_background.get()
             with self._mutex:
                 if self._closed and not self._pending and not self._leader_active:
                     return
@@ -278,7 +281,7 @@ class Writer:
             if idle or time.monotonic() > deadline:
                 break
             time.sleep(0.001)
-        self._wake_background.set()
+        self._wake_background.put(None)
         self._thread.join(timeout=10)
 
 
