@@ -136,7 +136,9 @@ class EmbeddedClient:
         return self._engine
 
     def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        response = self.engine.execute(operation, _prepare(request), PYTHON_OUTPUT)
+        # The request goes in as it is: _prepare converts it only if no engine shortcut answers.
+        plain = request if type(request) is dict else dict(request)
+        response = self.engine.execute(operation, plain, PYTHON_OUTPUT, _prepare)
         return _finish(operation, response)
 
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
@@ -182,7 +184,8 @@ class AsyncEmbeddedClient:
         return self._engine
 
     async def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        response = await self.engine.execute_async(operation, _prepare(request), PYTHON_OUTPUT)
+        plain = request if type(request) is dict else dict(request)
+        response = await self.engine.execute_async(operation, plain, PYTHON_OUTPUT, _prepare)
         return _finish(operation, response)
 
     def call_wire(self, operation: str, request: dict[str, Any]) -> Coroutine[Any, Any, dict[str, Any]]:

@@ -103,7 +103,9 @@ Shortcut = Callable[[EngineState, dict[str, Any], Output], "dict[str, Any] | Def
 
 #: Operation -> a shortcut tried before the shape check: it answers (a response) only requests it
 #: proves valid by cheaper means, and returns None for every other, which then takes the full path.
-#: A request it answers must get exactly the response the full path would give.
+#: A request it answers must get exactly the response the full path would give. Shortcuts see
+#: requests before any ``convert`` (``Engine.execute``), so they answer only requests made of
+#: plain JSON values (no ``bytes``, no sets): the proofs they use accept nothing else.
 SHORTCUTS: dict[str, Shortcut] = {
     "GetItem": get_item.shortcut,
     "PutItem": put_item.shortcut,
@@ -145,7 +147,8 @@ class Engine:
         self.state.ttl_backfills[:] = [t for t in self.state.ttl_backfills if t.is_alive()]
         return ttl.sweep(self.state)
 
-    def _prepare(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any] | Deferred:
+    def _prepare(self, operation: str, request: dict[str, Any], out: Output,
+                 convert: Callable[[dict[str, Any]], dict[str, Any]] | None) -> dict[str, Any] | Deferred:
         if self._closed:
             raise errors.internal("the engine is closed")
         try:
@@ -157,15 +160,23 @@ class Engine:
             handler = OPERATIONS.get(operation)
             if handler is None:
                 raise errors.unknown_operation()
+            if convert is not None:
+                request = convert(request)
             check_request(operation, request)
             return handler(self.state, request, out)
         finally:
             forget_proofs()
 
-    def execute(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any]:
-        """Run one operation, blocking until a write is durable."""
+    def execute(self, operation: str, request: dict[str, Any], out: Output,
+                convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Run one operation, blocking until a write is durable.
+
+        ``convert``: turns a request that is not in wire form yet (Python callers' ``bytes``) into
+        wire form. It runs only when no shortcut answered, because shortcuts answer only requests
+        made of plain JSON values, which need no converting (see ``SHORTCUTS``).
+        """
         try:
-            result = self._prepare(operation, request, out)
+            result = self._prepare(operation, request, out, convert)
             if isinstance(result, Deferred):
                 return self.state.writer.submit(result.fn)
             return result
@@ -175,10 +186,11 @@ class Engine:
             log.exception("internal error in %s", operation)
             raise errors.internal() from exc
 
-    async def execute_async(self, operation: str, request: dict[str, Any], out: Output) -> dict[str, Any]:
+    async def execute_async(self, operation: str, request: dict[str, Any], out: Output,
+                            convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
         """Run one operation; reads run inline (microseconds), writes await their group commit."""
         try:
-            result = self._prepare(operation, request, out)
+            result = self._prepare(operation, request, out, convert)
             if isinstance(result, Deferred):
                 return await self.state.writer.submit_async(result.fn)
             return result
