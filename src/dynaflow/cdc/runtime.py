@@ -19,6 +19,12 @@ copy, or a reconcile pass. A task that fails releases its row, so it is retried 
 on the next round. ``kill -9`` of a worker is the same as a stall: its rows expire and are taken;
 the new owner resumes from the last checkpoint, and replays are harmless because the sink is
 idempotent per item.
+
+While it runs, a worker applies the pipelines' collector settings
+(:func:`dynaflow.pipelines.collector.tuned_collector`: startup objects frozen, young collections
+every 10,000 allocations instead of 700): four shards' pages in flight (~100k containers) otherwise
+made full collections take 15-18 % of a replication's wall time, for garbage that reference
+counting frees anyway.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from dynaflow.cdc.shards import list_shards, stream_arn_of
 from dynaflow.cdc.sink import Sink
 from dynaflow.cdc.snapshot import RECONCILE, SEGMENT_PREFIX, copy_segment, reconcile
 from dynaflow.dynamo.client import DynamoClient
+from dynaflow.pipelines.collector import tuned_collector
 
 log = logging.getLogger("dynaflow.cdc")
 
@@ -73,8 +80,11 @@ class Worker:
 
     def __init__(self, *, source: DynamoClient, table: str, sink: Sink, leases: LeaseTable,
                  settings: PipelineSettings | None = None, dead_letters: DeadLetterStore | None = None,
-                 metrics: CdcMetrics | None = None, worker_id: str | None = None) -> None:
+                 metrics: CdcMetrics | None = None, worker_id: str | None = None,
+                 tune_collector: bool = True) -> None:
         self.source, self.table, self.sink, self.leases = source, table, sink, leases
+        #: Apply ``tuned_collector`` while running (process-wide garbage-collector settings).
+        self.tune_collector = tune_collector
         self.settings = settings or PipelineSettings()
         self.dead_letters = dead_letters or TableDeadLetters(leases.client, leases.table)
         self.metrics: CdcMetrics = metrics if metrics is not None else MemoryMetrics()
@@ -88,6 +98,13 @@ class Worker:
     # ------------------------------------------------------------ lifecycle
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
+        if not self.tune_collector:
+            await self._run(stop)
+            return
+        with tuned_collector():
+            await self._run(stop)
+
+    async def _run(self, stop: asyncio.Event | None) -> None:
         stop = stop or asyncio.Event()
         await self.leases.ensure()
         self.stream_arn, view = await stream_arn_of(self.source, self.table)
