@@ -89,7 +89,9 @@ def _parse_authorization(header: str) -> tuple[str, str, str, str]:
     if sep and " " in prefix and "," not in signature:
         parsed = _auth_prefixes.get(prefix)
         if parsed is None:
-            parsed = _parse_authorization_text(prefix)[:3]
+            # Parsed with its separator, as the whole header is: alone, the prefix would lose
+            # trailing whitespace to strip() and change where the algorithm ends.
+            parsed = _parse_authorization_text(prefix + sep)[:3]
             if len(_auth_prefixes) >= 1024:
                 _auth_prefixes.clear()
             _auth_prefixes[prefix] = parsed
