@@ -230,7 +230,11 @@ async def test_fresh_group_writes_unconditionally_with_few_intent_writes(
     assert len(await scan_all(client, "Fresh")) == n
     assert counting.conditional == 0 and counting.calls.get(("PutItem", "Fresh"), 0) == 0
     intent_writes = counting.calls[("BatchWriteItem", settings.ingest.progress_table)]
-    assert stats.batches >= n // 250 and intent_writes <= stats.batches / 2, (intent_writes, stats.batches)
+    # A mark covers `ahead` (= batch size) records past a partition's highest offset, so a write
+    # of marks serves about two batches when, as here, batches carry both partitions; how often a
+    # write covers one partition only depends on timing, hence the margin. One intent write per
+    # batch (the behaviour this guards against) gives intent_writes == batches.
+    assert stats.batches >= n // 250 and intent_writes <= stats.batches * 3 / 4, (intent_writes, stats.batches)
 
 
 # Why: partitions are the unit of parallelism — two members of one group split them and together
