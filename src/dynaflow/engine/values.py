@@ -21,6 +21,7 @@ import base64
 import binascii
 import re
 import threading
+from collections.abc import Iterable
 from decimal import (
     Clamped,
     Context,
@@ -434,12 +435,53 @@ def _number_size_or_fail(text: Any) -> int:
     return size
 
 
+def _names_size(names: Iterable[Any]) -> int:
+    """Sum of the sizes of an item's or map's attribute names, or -1 if one is not a str."""
+    size = 0
+    known = _NAME_SIZES
+    for name in names:
+        part = known.get(name)
+        if part is None:
+            part = _name_size_or_fail(name)
+            if part < 0:
+                return -1
+        size += part
+    return size
+
+
+def _values_size(values: Iterable[Any]) -> int:
+    """Sum of :func:`_canonical_value_size` over the values of an M or L, or -1 at the first that
+    fails; S and N values, the commonest, are sized inline rather than by a call each."""
+    size = 0
+    numbers = _NUMBER_SIZES
+    for inner in values:
+        if inner.__class__ is dict and len(inner) == 1:
+            text = inner.get("S")
+            if text.__class__ is str:
+                size += len(text) if text.isascii() else len(text.encode("utf-8"))
+                continue
+            text = inner.get("N")
+            if text.__class__ is str:
+                known = numbers.get(text)
+                if known is None:
+                    known = _number_size_or_fail(text)
+                    if known < 0:
+                        return -1
+                size += known
+                continue
+        part = _canonical_value_size(inner)
+        if part < 0:
+            return -1
+        size += part
+    return size
+
+
 def _canonical_value_size(av: Any) -> int:
     """:func:`value_size` of a valid AttributeValue that needs no normalizing; -1 for anything else
     (binary values included: their base64 is checked by the slow path).
 
-    The scalar tests are repeated inline in the M and L loops (and in :func:`_canonical_size`):
-    a call per nested value was most of this walk's cost.
+    The values of an M or L are summed by :func:`_values_size`, which sizes S and N inline: a
+    call per nested value was most of this walk's cost.
     """
     if av.__class__ is not dict or len(av) != 1:
         return -1
@@ -460,60 +502,14 @@ def _canonical_value_size(av: Any) -> int:
     if tag == "M":
         if value.__class__ is not dict:
             return -1
-        size = 3
-        names = _NAME_SIZES
-        numbers = _NUMBER_SIZES
-        for name, inner in value.items():
-            part = names.get(name)
-            if part is None:
-                part = _name_size_or_fail(name)
-                if part < 0:
-                    return -1
-            size += part + 1
-            if inner.__class__ is dict and len(inner) == 1:
-                text = inner.get("S")
-                if text.__class__ is str:
-                    size += len(text) if text.isascii() else len(text.encode("utf-8"))
-                    continue
-                text = inner.get("N")
-                if text.__class__ is str:
-                    known = numbers.get(text)
-                    if known is None:
-                        known = _number_size_or_fail(text)
-                        if known < 0:
-                            return -1
-                    size += known
-                    continue
-            part = _canonical_value_size(inner)
-            if part < 0:
-                return -1
-            size += part
-        return size
+        size = _names_size(value)
+        part = _values_size(value.values()) if size >= 0 else -1
+        return 3 + len(value) + size + part if part >= 0 else -1
     if tag == "L":
         if value.__class__ is not list:
             return -1
-        size = 3 + len(value)
-        numbers = _NUMBER_SIZES
-        for inner in value:
-            if inner.__class__ is dict and len(inner) == 1:
-                text = inner.get("S")
-                if text.__class__ is str:
-                    size += len(text) if text.isascii() else len(text.encode("utf-8"))
-                    continue
-                text = inner.get("N")
-                if text.__class__ is str:
-                    known = numbers.get(text)
-                    if known is None:
-                        known = _number_size_or_fail(text)
-                        if known < 0:
-                            return -1
-                    size += known
-                    continue
-            part = _canonical_value_size(inner)
-            if part < 0:
-                return -1
-            size += part
-        return size
+        part = _values_size(value)
+        return 3 + len(value) + part if part >= 0 else -1
     if tag == "SS":
         if value.__class__ is not list or not value:
             return -1
@@ -539,34 +535,11 @@ def _canonical_value_size(av: Any) -> int:
 def _canonical_size(item: dict[Any, Any]) -> int:
     """DynamoDB size of an item that is valid and already canonical (nothing to normalize); -1 when
     it needs the checked walk of :func:`validate_item_sized`."""
-    size = 0
-    names = _NAME_SIZES
-    for name, av in item.items():
-        part = names.get(name)
-        if part is None:
-            part = _name_size_or_fail(name)
-            if part < 0:
-                return -1
-        size += part
-        if av.__class__ is dict and len(av) == 1:
-            text = av.get("S")
-            if text.__class__ is str:
-                size += len(text) if text.isascii() else len(text.encode("utf-8"))
-                continue
-            text = av.get("N")
-            if text.__class__ is str:
-                known = _NUMBER_SIZES.get(text)
-                if known is None:
-                    known = _number_size_or_fail(text)
-                    if known < 0:
-                        return -1
-                size += known
-                continue
-        part = _canonical_value_size(av)
-        if part < 0:
-            return -1
-        size += part
-    return size
+    size = _names_size(item)
+    if size < 0:
+        return -1
+    part = _values_size(item.values())
+    return size + part if part >= 0 else -1
 
 
 # ---------------------------------------------------------------- sizes
