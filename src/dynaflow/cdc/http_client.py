@@ -38,6 +38,8 @@ import orjson
 from dynaflow.cdc.signer import Signer
 from dynaflow.dynamo.client import DynamoClient
 from dynaflow.engine.errors import DynamoError
+from dynaflow.engine.records import json_may_hold_binary
+from dynaflow.engine.state import binary_to_bytes
 
 #: Operations sent directly, with their X-Amz-Target prefix (the Streams API is a separate service).
 LEAN_OPERATIONS: Final = {
@@ -57,28 +59,8 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
-def _binary_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _binary_value(av) for name, av in item.items()}
-
-
-def _binary_value(av: dict[str, Any]) -> dict[str, Any]:
-    if "B" in av:
-        return {"B": base64.b64decode(av["B"])}
-    if "BS" in av:
-        return {"BS": [base64.b64decode(v) for v in av["BS"]]}
-    if "M" in av:
-        return {"M": _binary_item(av["M"])}
-    if "L" in av:
-        return {"L": [_binary_value(v) for v in av["L"]]}
-    return av
-
-
-def _has_binary(body: bytes) -> bool:
-    return b'"B":' in body or b'"BS":' in body
-
-
 def _records(response: dict[str, Any], body: bytes) -> dict[str, Any]:
-    binary = _has_binary(body)
+    binary = json_may_hold_binary(body)
     for record in response.get("Records", ()):
         data = record.get("dynamodb")
         if not data:
@@ -89,7 +71,7 @@ def _records(response: dict[str, Any], body: bytes) -> dict[str, Any]:
         if binary:
             for name in _IMAGES:
                 if name in data:
-                    data[name] = _binary_item(data[name])
+                    data[name] = binary_to_bytes(data[name])
     return response
 
 
@@ -103,9 +85,9 @@ def _error(status: int, body: bytes) -> DynamoError:
         return DynamoError(code, body[:200].decode(errors="replace"), status=status)
     code = str(parsed.pop("__type", "") or "InternalServerError").rsplit("#", 1)[-1]
     message = str(parsed.get("message") or parsed.get("Message") or "")
-    if "CancellationReasons" in parsed and _has_binary(body):
+    if "CancellationReasons" in parsed and json_may_hold_binary(body):
         parsed["CancellationReasons"] = [
-            {**reason, "Item": _binary_item(reason["Item"])} if "Item" in reason else reason
+            {**reason, "Item": binary_to_bytes(reason["Item"])} if "Item" in reason else reason
             for reason in parsed["CancellationReasons"]]
     return DynamoError(code, message, status=status, extra=parsed or None)
 

@@ -246,7 +246,7 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
         enc: bytes = value.encode()
         if len(enc) > MAX_PARTITION_KEY_SIZE:
             return None
-        enc = (enc.replace(b"\x00", b"\x00\xff") if b"\x00" in enc else enc) + b"\x00\x00"
+        enc = escape(enc) + b"\x00\x00"
         if len(enc) > LONG_PARTITION:
             prefix = table + partition_part(enc)
         else:

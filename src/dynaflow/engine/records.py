@@ -38,9 +38,18 @@ def encode_item(item: Item, size: int, binary: bool | None = None) -> bytes:
     """
     body = orjson.dumps(item)
     if binary is None:
-        binary = b'"B":' in body or b'"BS":' in body
+        binary = json_may_hold_binary(body)
     flags = HAS_BINARY if binary else 0
     return bytes((flags,)) + size.to_bytes(4, "big") + body
+
+
+def json_may_hold_binary(body: bytes) -> bool:
+    """Whether compact DynamoDB JSON (orjson's, or DynamoDB's own) may hold a B or BS value.
+
+    True for every body that holds one; also for a name ``B`` or ``BS`` used as an attribute or
+    map key, which only costs a conversion walk that finds nothing (see :func:`encode_item`).
+    """
+    return b'"B":' in body or b'"BS":' in body
 
 
 def item_json(record: bytes) -> bytes:

@@ -40,10 +40,15 @@ def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> dict[s
     lmdb_key = table.fast_key(key)
     if lmdb_key is None:
         return None
+    record = _read(state, lmdb_key)
+    return {} if record is None else {"Item": out.stored(record)}
+
+
+def _read(state: EngineState, lmdb_key: bytes) -> bytes | None:
     env = state.env
     with env.env.begin(db=env.items) as txn:
-        record = txn.get(lmdb_key)
-    return {} if record is None else {"Item": out.stored(record)}
+        record: bytes | None = txn.get(lmdb_key)
+    return record
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
@@ -59,9 +64,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
     else:
         projection = compile_expressions(request, operation="GetItem").projection
     assert table is not None
-    env = state.env
-    with env.env.begin(db=env.items) as txn:
-        record = txn.get(lmdb_key)
+    record = _read(state, lmdb_key)
     response: dict[str, Any] = {}
     if record is not None:
         if projection is None:
