@@ -69,6 +69,10 @@ log = logging.getLogger(__name__)
 _PAUSE_AFTER_S = 10.0
 
 
+#: Longest a partition revocation waits for the offset commit in flight (seconds).
+REVOKE_COMMIT_WAIT = 2.0
+
+
 @dataclass
 class IngestStats:
     records: int = 0
@@ -190,9 +194,13 @@ class Ingester:
             async def settle() -> None:
                 if tasks:
                     await asyncio.wait(tasks)
-                if committer is not None:  # no commit of a revoked partition may land after the handover
-                    with contextlib.suppress(Exception):
-                        await committer.flush()
+                if committer is not None:  # let the commit in flight land before the handover
+                    # Bounded: a synchronous commit may itself wait for this rebalance callback to
+                    # return (librdkafka serves both from the poll), and waiting for it without a
+                    # bound deadlocked. Past the bound the commit lands after the handover; it only
+                    # commits offsets already durable, so at worst the new owner replays them.
+                    flushing = asyncio.ensure_future(committer.flush())
+                    await asyncio.wait({flushing}, timeout=REVOKE_COMMIT_WAIT)
             asyncio.run_coroutine_threadsafe(settle(), loop).result()
 
     # ------------------------------------------------------------ the loop
