@@ -6,7 +6,8 @@
     python3 dev.py check    # ruff + mypy strict
 
 The virtual environment lives in `.venv/` next to this file. It is (re)installed when
-`pyproject.toml` changes, so both commands always run against the declared dependencies.
+`pyproject.toml`, `setup.py` or the C extension's source changes, so both commands always run
+against the declared dependencies and a current build.
 Extra arguments after the verb are passed through (to `dynaflow` for `run`, to pytest for `test`).
 """
 
@@ -26,8 +27,16 @@ PY = BIN / "python"
 STAMP = VENV / ".dynaflow-installed"
 
 
+#: What the installed environment is built from: a change to any of these reinstalls it (the C
+#: extension is compiled at install time, so its source counts too).
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "src/dynaflow/engine/_sizes.c")
+
+
 def _fingerprint() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for name in BUILD_INPUTS:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
 
 
 def ensure_env() -> None:

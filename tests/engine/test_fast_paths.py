@@ -92,6 +92,70 @@ def test_canonical_number_size_accepts_only_unchanged_numbers(text: str) -> None
         assert size == values.value_size({"N": text})
 
 
+# ---------------------------------------------------------------- the C build of the canonical walk
+
+_awkward_text = st.one_of(st.text(max_size=8), st.sampled_from(["\ud800", "a\udfff", "\U0001f600", "é", "\x00"]))
+_awkward_items = st.dictionaries(
+    _awkward_text,
+    st.one_of(_values, st.builds(lambda v: {"S": v}, _awkward_text),
+              st.builds(lambda v: {"SS": v}, st.lists(_awkward_text, max_size=3))),
+    max_size=6,
+)
+
+
+def _python_walk(item: dict[str, Any]) -> int:
+    """The Python walk's answer; a lone surrogate makes it raise where the C walk declines (-1)."""
+    try:
+        return values._canonical_size_py(item)
+    except UnicodeEncodeError:
+        return -1
+
+
+def test_the_c_walk_is_built_and_used() -> None:
+    # Why: setup.py builds the extension as optional, so a failed build would silently fall back to
+    # the ~15x slower Python walk; the suite runs where a compiler is available and must notice.
+    from dynaflow.engine import _sizes
+
+    assert values._canonical_size is _sizes.canonical_size
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(_items, _awkward_items))
+def test_c_walk_agrees_with_python_walk(item: dict[str, Any]) -> None:
+    # Why: the C walk decides which items skip validation on every write path; it must give the
+    # Python walk's size to the byte and decline exactly what the Python walk declines.
+    from dynaflow.engine import _sizes
+
+    assert _sizes.canonical_size(item) == _python_walk(item)
+
+
+@settings(max_examples=1000)
+@given(st.one_of(_numbers, st.text(alphabet="-0123456789.e", max_size=12), st.integers(), st.none()))
+def test_c_number_size_agrees_with_python(text: Any) -> None:
+    from dynaflow.engine import _sizes
+
+    assert _sizes.canonical_number_size(text) == values.canonical_number_size(text)
+
+
+def test_c_walk_declines_what_it_cannot_prove_cheaply() -> None:
+    # Why: the C walk is stricter than the Python one in three places, and each must send the item
+    # to the checked walk (-1), never accept it: str subclasses, lone surrogates, deep nesting.
+    from dynaflow.engine import _sizes
+
+    class Name(str):
+        pass
+
+    assert _sizes.canonical_size({Name("a"): {"S": "x"}}) == -1
+    assert _sizes.canonical_size({"a": {Name("S"): "x"}}) == -1
+    assert _sizes.canonical_size({"a": {"S": "\ud800"}}) == -1
+    deep: dict[str, Any] = {"S": "x"}
+    for _ in range(70):
+        deep = {"L": [deep]}
+    assert _sizes.canonical_size({"a": deep}) == -1
+    assert _sizes.canonical_size({"a": {"L": [{"S": "x"}]}}) == 1 + 3 + 1 + 1
+    assert _sizes.canonical_size([("a", {"S": "x"})]) == -1
+
+
 # ---------------------------------------------------------------- key builders
 
 _key_values = st.one_of(

@@ -1,0 +1,6 @@
+"""Types of the C build of the canonical item walk (``_sizes.c``)."""
+
+from typing import Any
+
+def canonical_size(item: Any, /) -> int: ...
+def canonical_number_size(text: Any, /) -> int: ...
