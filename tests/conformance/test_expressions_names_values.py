@@ -142,3 +142,22 @@ def test_expression_size_limit(dynamodb, tables):
     projection = ", ".join(f"attr{i:05d}" for i in range(420))   # > 4096 characters
     assert_dynamo_error(lambda: dynamodb.get_item(TableName=tables.hash_s, Key={"pk": {"S": "x"}},
                                                   ProjectionExpression=projection), "ValidationException")
+
+
+@pytest.mark.parametrize("wraps,ok", [(31, True), (32, False)])
+def test_expression_values_nest_up_to_32_levels(dynamodb, tables, wraps, ok):
+    # Why: an ExpressionAttributeValue obeys DynamoDB's 32-level nesting limit; beyond it the
+    # request is refused with the short message, before the expression is evaluated.
+    key = {"pk": {"S": unique()}}
+    value = {"S": "leaf"}
+    for _ in range(wraps):
+        value = {"M": {"n": value}}
+    call = lambda: dynamodb.update_item(TableName=tables.hash_s, Key=key, UpdateExpression="SET x = :v",  # noqa: E731
+                                        ExpressionAttributeValues={":v": value})
+    if ok:
+        call()
+        assert dynamodb.get_item(TableName=tables.hash_s, Key=key, ConsistentRead=True)["Item"]["x"] == value
+    else:
+        error = assert_dynamo_error(call, "ValidationException", "Nesting Levels have exceeded supported limits")
+        assert error["Error"]["Message"] == "Nesting Levels have exceeded supported limits"
+        assert "Item" not in dynamodb.get_item(TableName=tables.hash_s, Key=key, ConsistentRead=True)

@@ -272,6 +272,52 @@ def test_malformed_attribute_values_are_rejected(dynamodb, tables, value, messag
                         "ValidationException", message)
 
 
+def nested(kind, wraps, leaf=None):
+    """``leaf`` (an S by default) wrapped in ``wraps`` M or L values: ``wraps`` + 1 levels."""
+    value = leaf or {"S": "leaf"}
+    for _ in range(wraps):
+        value = {"M": {"n": value}} if kind == "M" else {"L": [value]}
+    return value
+
+
+ITEM_NESTING = ("Nesting Levels have exceeded supported limits: "
+                "Attributes in the item have nested levels beyond supported limit")
+
+
+@pytest.mark.parametrize("kind", ["M", "L"])
+def test_values_nest_up_to_32_levels(dynamodb, tables, kind):
+    # Why: DynamoDB allows 32 levels of nesting, the top-level attribute's value being the first:
+    # 31 wraps around a scalar are stored and read back unchanged.
+    key = {"pk": {"S": unique()}}
+    item = {**key, "x": nested(kind, 31)}
+    dynamodb.put_item(TableName=tables.hash_s, Item=item)
+    assert dynamodb.get_item(TableName=tables.hash_s, Key=key, ConsistentRead=True)["Item"] == item
+
+
+@pytest.mark.parametrize("leaf", [{"S": "leaf"}, {"M": {}}, {"L": []}])
+@pytest.mark.parametrize("kind", ["M", "L"])
+def test_nesting_beyond_32_levels_is_rejected(dynamodb, tables, kind, leaf):
+    # Why: a 33rd level (even an empty map or list at the 32nd) is refused with DynamoDB's own
+    # message, and nothing is written.
+    key = {"pk": {"S": unique()}}
+    wraps = 32 if leaf == {"S": "leaf"} else 31
+    item = {**key, "x": nested(kind, wraps, leaf)}
+    assert_dynamo_error(lambda: dynamodb.put_item(TableName=tables.hash_s, Item=item),
+                        "ValidationException", ITEM_NESTING)
+    assert "Item" not in dynamodb.get_item(TableName=tables.hash_s, Key=key, ConsistentRead=True)
+
+
+def test_batch_write_rejects_nesting_beyond_32_levels(dynamodb, tables):
+    # Why: the limit applies to every stored item, and the whole batch is refused.
+    keys = [{"pk": {"S": unique()}}, {"pk": {"S": unique()}}]
+    requests = [{"PutRequest": {"Item": {**keys[0], "x": {"S": "fine"}}}},
+                {"PutRequest": {"Item": {**keys[1], "x": nested("M", 40)}}}]
+    assert_dynamo_error(lambda: dynamodb.batch_write_item(RequestItems={tables.hash_s: requests}),
+                        "ValidationException", "Nesting Levels have exceeded supported limits")
+    for key in keys:
+        assert "Item" not in dynamodb.get_item(TableName=tables.hash_s, Key=key, ConsistentRead=True)
+
+
 def test_put_to_missing_table_is_resource_not_found(dynamodb):
     # Why: data-plane calls on an unknown table answer ResourceNotFoundException.
     assert_dynamo_error(lambda: dynamodb.put_item(TableName=unique("missing"), Item={"pk": {"S": "a"}}),

@@ -138,8 +138,9 @@ def test_c_number_size_agrees_with_python(text: Any) -> None:
 
 
 def test_c_walk_declines_what_it_cannot_prove_cheaply() -> None:
-    # Why: the C walk is stricter than the Python one in three places, and each must send the item
-    # to the checked walk (-1), never accept it: str subclasses, lone surrogates, deep nesting.
+    # Why: the C walk is stricter than the Python one in two places, and each must send the item
+    # to the checked walk (-1), never accept it: str subclasses and lone surrogates; nor may it
+    # accept an item nested beyond DynamoDB's limit.
     from dynaflow.engine import _sizes
 
     class Name(str):
@@ -154,6 +155,25 @@ def test_c_walk_declines_what_it_cannot_prove_cheaply() -> None:
     assert _sizes.canonical_size({"a": deep}) == -1
     assert _sizes.canonical_size({"a": {"L": [{"S": "x"}]}}) == 1 + 3 + 1 + 1
     assert _sizes.canonical_size([("a", {"S": "x"})]) == -1
+
+
+@pytest.mark.parametrize("kind", ["M", "L"])
+@pytest.mark.parametrize("wraps", [30, 31, 32, 33])
+def test_walks_agree_on_the_nesting_limit(kind: str, wraps: int) -> None:
+    # Why: 31 wraps (32 levels) is the most DynamoDB stores; both walks must prove exactly those
+    # items, and the checked walk must refuse the deeper ones with DynamoDB's message.
+    from dynaflow.engine import _sizes
+
+    value: dict[str, Any] = {"S": "x"}
+    for _ in range(wraps):
+        value = {"M": {"k": value}} if kind == "M" else {"L": [value]}
+    item = {"a": value}
+    assert _sizes.canonical_size(item) == values._canonical_size_py(item)
+    assert (values._canonical_size_py(item) >= 0) == (wraps <= 31)
+    checked = _outcome(values._validate_item_checked, item)
+    assert checked[0] == ("ok" if wraps <= 31 else "error")
+    if wraps > 31:
+        assert checked[2] == values.ITEM_NESTING_MESSAGE
 
 
 # ---------------------------------------------------------------- key builders

@@ -5,8 +5,9 @@
  * which case the caller takes the checked walk, which normalizes and words every error. So this
  * module only ever answers "proven, of this size" or "not proven"; it never raises for bad input
  * and never decides which error a request gets. It is stricter than the Python walk where that is
- * free (a name or tag that is a ``str`` subclass, a string with a lone surrogate, nesting deeper
- * than MAX_DEPTH): such items are simply not proven here and take the checked walk.
+ * free (a name or tag that is a ``str`` subclass, a string with a lone surrogate): such items are
+ * simply not proven here and take the checked walk. Nesting beyond DynamoDB's 32 levels is not
+ * proven either; the checked walk rejects it.
  *
  * Why C: the walk touches every value of every stored item, on every write path (PutItem,
  * BatchWriteItem, transactions, ingest, replication), and in Python it was about a third of a
@@ -19,8 +20,9 @@
 #define MAX_DIGITS 38
 #define MAX_EXPONENT 125
 #define MIN_EXPONENT (-130)
-/* Deeper values are left to the checked walk (DynamoDB allows 32 levels). */
-#define MAX_DEPTH 64
+/* DynamoDB's nesting limit (values.MAX_NESTING_LEVELS): a top-level attribute's value is level 1,
+ * so an M or L at level 32 would put its members beyond the limit. */
+#define MAX_LEVELS 32
 
 static Py_ssize_t value_size(PyObject *av, int depth);
 
@@ -244,7 +246,7 @@ value_size(PyObject *av, int depth)
         return value == Py_True ? 1 : -1;
     }
     if (tag_is(tag, "M")) {
-        if (!PyDict_CheckExact(value) || depth >= MAX_DEPTH) {
+        if (!PyDict_CheckExact(value) || depth >= MAX_LEVELS) {
             return -1;
         }
         Py_ssize_t names = names_size(value);
@@ -255,7 +257,7 @@ value_size(PyObject *av, int depth)
         return values < 0 ? -1 : 3 + PyDict_GET_SIZE(value) + names + values;
     }
     if (tag_is(tag, "L")) {
-        if (!PyList_CheckExact(value) || depth >= MAX_DEPTH) {
+        if (!PyList_CheckExact(value) || depth >= MAX_LEVELS) {
             return -1;
         }
         Py_ssize_t size = 3 + PyList_GET_SIZE(value);

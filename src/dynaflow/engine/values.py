@@ -56,6 +56,11 @@ MAX_SORT_KEY_SIZE: Final = 1024
 MAX_EXPONENT: Final = 125
 MIN_EXPONENT: Final = -130
 MAX_DIGITS: Final = 38
+#: DynamoDB's nesting limit: 32 levels, the top-level attribute's value being level 1. So M and L
+#: values nest at most 31 deep and a value inside the 31st is the last level.
+MAX_NESTING_LEVELS: Final = 32
+NESTING_MESSAGE: Final = "Nesting Levels have exceeded supported limits"
+ITEM_NESTING_MESSAGE: Final = f"{NESTING_MESSAGE}: Attributes in the item have nested levels beyond supported limit"
 
 SCALAR_TYPES: Final = frozenset({"S", "N", "B"})
 SET_TYPES: Final = {"SS": "S", "NS": "N", "BS": "B"}
@@ -181,6 +186,27 @@ def decode_binary(text: object) -> bytes:
 
 def _describe_set(values: list[Any]) -> str:
     return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def too_deep(av: object, level: int = 1) -> bool:
+    """Whether ``av`` (at nesting ``level``) holds M or L values nested beyond DynamoDB's 32 levels.
+
+    Malformed parts are not this check's business (validation words them), so they count as
+    shallow. The walk stops at the limit, so it never recurses more than 32 calls deep.
+    """
+    if av.__class__ is not dict or len(av) != 1:
+        return False
+    value = av.get("M")
+    if value.__class__ is dict:
+        inner: Iterable[Any] = value.values()
+    else:
+        value = av.get("L")
+        if value.__class__ is not list:
+            return False
+        inner = value
+    if level >= MAX_NESTING_LEVELS:
+        return True
+    return any(too_deep(v, level + 1) for v in inner)
 
 
 def validate_value(av: object) -> AttributeValue:
@@ -343,6 +369,8 @@ def _validate_item_checked(item: object) -> tuple[Item, int]:
     """The checked walk of :func:`validate_item_sized`."""
     if not isinstance(item, dict):
         raise errors.serialization("Unexpected value type in payload")
+    if any(too_deep(av) for av in item.values()):
+        raise errors.validation(ITEM_NESTING_MESSAGE)
     size = 0
     out: Item | None = None
     for name, av in item.items():
@@ -539,7 +567,9 @@ def _canonical_size_py(item: dict[Any, Any]) -> int:
     if size < 0:
         return -1
     part = _values_size(item.values())
-    return size + part if part >= 0 else -1
+    if part < 0 or any(too_deep(av) for av in item.values()):
+        return -1
+    return size + part
 
 
 def _c_walk() -> Callable[[dict[Any, Any]], int]:

@@ -303,6 +303,8 @@ def _checked_values(names: Mapping[str, str] | None, raw: Mapping[str, Any] | No
             raise errors.validation(f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"')
     checked: dict[str, Any] = {}
     for key, value in raw.items():
+        if values.too_deep(value):
+            raise errors.validation(values.NESTING_MESSAGE)
         try:
             checked[key] = values.validate_value(value)
         except errors.DynamoError as exc:
