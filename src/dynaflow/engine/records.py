@@ -13,6 +13,7 @@ Tags and bits are on disk: never reorder or reuse them.
 
 from __future__ import annotations
 
+import struct
 from typing import Final
 
 import orjson
@@ -23,6 +24,7 @@ HAS_BINARY: Final = 0x01
 
 
 HEADER_SIZE: Final = 5
+_HEADER: Final = struct.Struct(">BI")  # flags, DynamoDB size
 
 
 def encode_item(item: Item, size: int, binary: bool | None = None) -> bytes:
@@ -39,8 +41,7 @@ def encode_item(item: Item, size: int, binary: bool | None = None) -> bytes:
     body = orjson.dumps(item)
     if binary is None:
         binary = json_may_hold_binary(body)
-    flags = HAS_BINARY if binary else 0
-    return bytes((flags,)) + size.to_bytes(4, "big") + body
+    return b"".join((_HEADER.pack(HAS_BINARY if binary else 0, size), body))
 
 
 def json_may_hold_binary(body: bytes) -> bool:

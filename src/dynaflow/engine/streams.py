@@ -99,6 +99,8 @@ HAS_BINARY: Final = 0x01
 _ID: Final = struct.Struct(">I")
 _IDS: Final = struct.Struct(">II")
 _SEQ: Final = struct.Struct(">Q")
+#: A stream record's header: flags (HAS_BINARY), then its creation time in whole seconds.
+_RECORD_HEADER: Final = struct.Struct(">BI")
 #: Trimming deletes at most this many records per writer job, so live writes never wait long.
 TRIM_CHUNK: Final = 2048
 
@@ -243,11 +245,11 @@ class Recorder:
             flags = HAS_BINARY if records.has_binary(stored) else 0
         else:
             flags = HAS_BINARY if b'"B' in body else 0  # a false positive only costs a conversion walk
-        header = bytes((flags,)) + (now if 0 <= now < 1 << 32 else 0).to_bytes(4, "big")
+        header = _RECORD_HEADER.pack(flags, now if 0 <= now < 1 << 32 else 0)
         prefix = self._shard_keys.get(shard)
         if prefix is None:
             prefix = self._shard_keys[shard] = shard_prefix(self.stream_id, shard)
-        txn.put(prefix + _SEQ.pack(seq), header + body, db=ctx.env.stream)
+        txn.put(prefix + _SEQ.pack(seq), b"".join((header, body)), db=ctx.env.stream)
         if hub.subscribers:
             hub.schedule_wake(ctx)
 
