@@ -164,3 +164,21 @@ def test_projection_and_attributes_to_get_cannot_mix(dynamodb, tables):
                         "ValidationException", "Can not use both expression and non-expression parameters in the "
                         "same request: Non-expression parameters: {AttributesToGet} Expression parameters: "
                         "{ProjectionExpression}")
+
+
+@pytest.mark.parametrize("wraps", [31, 32])
+def test_key_nested_beyond_32_levels_gets_the_nesting_error(dynamodb, tables, wraps):
+    # Why: the 32-level nesting limit is checked on keys too, before the key is matched against
+    # the schema: a key value 33 levels deep gets the nesting message, one level less an
+    # ordinary key error.
+    value = {"S": "leaf"}
+    for _ in range(wraps):
+        value = {"M": {"n": value}}
+    error = assert_dynamo_error(lambda: dynamodb.get_item(TableName=tables.hash_s, Key={"pk": value}),
+                                "ValidationException")
+    message = error["Error"]["Message"]
+    if wraps == 32:
+        assert message == ("Nesting Levels have exceeded supported limits: "
+                           "Attributes in the item have nested levels beyond supported limit")
+    else:
+        assert "Nesting" not in message
