@@ -129,6 +129,15 @@ def test_c_walk_agrees_with_python_walk(item: dict[str, Any]) -> None:
     assert _sizes.canonical_size(item) == _python_walk(item)
 
 
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(_items)
+def test_item_size_agrees_with_value_sizes(item: dict[str, Any]) -> None:
+    # Why: item_size answers from the C walk whenever that walk proves the item; its size must then
+    # be the per-value accounting's, byte for byte (capacity units and stream SizeBytes use it).
+    if _python_walk(item) >= 0:
+        assert values.item_size(item) == sum(values._name_size(k) + values.value_size(v) for k, v in item.items())
+
+
 @settings(max_examples=1000)
 @given(st.one_of(_numbers, st.text(alphabet="-0123456789.e", max_size=12), st.integers(), st.none()))
 def test_c_number_size_agrees_with_python(text: Any) -> None:

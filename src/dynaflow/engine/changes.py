@@ -31,6 +31,9 @@ class Change:
     new: Item | None
     #: Set for deletes made by the service itself (TTL expiry), shown as userIdentity in streams.
     service_identity: dict[str, Any] | None = None
+    #: ``old`` as it was stored (``records``), so a stream record splices its image and reads its
+    #: size from the header instead of encoding and sizing the dict again.
+    old_record: bytes | None = None
 
 
 def write_change(
@@ -64,6 +67,6 @@ def write_change(
         return
     if old is None and old_record is not None:
         old = records.decode_item(old_record)
-    change = Change(table, key, old, new, service_identity)
+    change = Change(table, key, old, new, service_identity, old_record)
     for observer in table.observers:
         observer(ctx, change)

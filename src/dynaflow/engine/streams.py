@@ -225,8 +225,12 @@ class Recorder:
                 dynamodb["NewImage"] = new
                 size += item_size(new)
         if old is not None and view in _OLD_VIEWS:
-            dynamodb["OldImage"] = old
-            size += item_size(old)
+            if change.old_record is not None:
+                dynamodb["OldImage"] = orjson.Fragment(records.item_json(change.old_record))
+                size += records.item_size(change.old_record)
+            else:
+                dynamodb["OldImage"] = old
+                size += item_size(old)
         dynamodb["SequenceNumber"] = str(seq).zfill(21)  # seq_text, inlined
         dynamodb["SizeBytes"] = size
         dynamodb["StreamViewType"] = view
