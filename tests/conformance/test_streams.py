@@ -98,6 +98,23 @@ def test_disabling_keeps_the_stream_readable(dynamodb, streams, streamed):
     assert [r["eventName"] for r in records] == ["INSERT"]
 
 
+def test_deleting_the_table_disables_its_stream_at_once(dynamodb, streams, streamed):
+    # Why: DeleteTable puts the table's stream into the DISABLED state (DynamoDB keeps it readable
+    # for 24 hours): right after the delete its shards are closed and its records still read.
+    name, arn = streamed
+    dynamodb.put_item(TableName=name, Item=item("a", 1))
+    dynamodb.delete_table(TableName=name)
+    description = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert description["StreamStatus"] == "DISABLED"
+    assert all("EndingSequenceNumber" in s["SequenceNumberRange"] for s in description["Shards"])
+    records = []
+    for shard in description["Shards"]:
+        found, following = read_shard(streams, arn, shard["ShardId"])
+        assert following is None
+        records.extend(found)
+    assert [r["eventName"] for r in records] == ["INSERT"]
+
+
 def test_reenabling_makes_a_new_stream(dynamodb, streams, streamed):
     # Why: enabling again creates a new stream (new ARN); ListStreams shows both, newest first.
     name, arn = streamed

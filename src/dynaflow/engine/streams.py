@@ -37,8 +37,9 @@ closure; the new shards take over in the group's ``after_commit``).
 the background; each shard remembers the sequence number it is trimmed through, so a position
 inside the trimmed range answers ``TrimmedDataAccessException`` rather than silently skipping.
 Closed shards and disabled streams disappear once they are older than the retention and empty.
-A stream whose table was deleted is marked DISABLED by the same pass (the table's deletion
-leaves it readable, as DynamoDB does).
+DeleteTable disables its table's stream in the same transaction (the records stay readable, as
+DynamoDB keeps them); the same pass also disables any stream whose table is gone without that,
+as in data directories written before DeleteTable did it.
 
 **Clock.** Every decision reads ``EngineState.clock``; :meth:`StreamHub.maintain` runs one
 maintenance pass (rotation, trimming) on demand, so tests step time deterministically.

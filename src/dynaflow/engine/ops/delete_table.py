@@ -1,10 +1,15 @@
-"""DeleteTable: drop the description and every item of a table in one transaction."""
+"""DeleteTable: drop the description and every item of a table in one transaction.
+
+The table's stream, if it has one, is disabled in the same transaction (DynamoDB: it "goes into
+the DISABLED state" and stays readable until its records expire), so no reader ever sees a
+stream left enabled for a table that is gone.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dynaflow.engine import errors, keys
+from dynaflow.engine import errors, keys, streams
 from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.ops.describe_table import describe
 from dynaflow.engine.state import Deferred, EngineState, Output
@@ -34,6 +39,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
                 while cursor.key() and cursor.key() < end:
                     if not cursor.delete():
                         break
+        streams.disable_stream(state, ctx, dict(table.description), state.clock())
         Catalog.remove(ctx.txn, ctx.env.meta, table)
         ctx.after_commit.append(lambda: state.catalog.forget(name))
         return {"TableDescription": description}
