@@ -6,7 +6,7 @@
     python3 dev.py check    # ruff + mypy strict
 
 The virtual environment lives in `.venv/` next to this file. It is (re)installed when
-`pyproject.toml`, `setup.py` or the C extension's source changes, so both commands always run
+`pyproject.toml`, `setup.py` or a C extension's source changes, so both commands always run
 against the declared dependencies and a current build.
 Extra arguments after the verb are passed through (to `dynaflow` for `run`, to pytest for `test`).
 """
@@ -28,8 +28,8 @@ STAMP = VENV / ".dynaflow-installed"
 
 
 #: What the installed environment is built from: a change to any of these reinstalls it (the C
-#: extension is compiled at install time, so its source counts too).
-BUILD_INPUTS = ("pyproject.toml", "setup.py", "src/dynaflow/engine/_sizes.c")
+#: extensions are compiled at install time, so their sources count too).
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "src/dynaflow/engine/_sizes.c", "src/dynaflow/engine/_keys.c")
 
 
 def _fingerprint() -> str:

@@ -230,6 +230,8 @@ def test_key_builder_agrees_with_item_key(schema: tuple[str, str | None], h: Any
     fast = build(key)
     if fast is not None:
         assert _outcome(_checked_key, prefix, schema, key) == ("ok", fast)
+    # The second build of a partition finds its prefix cached, which is the C builder's case.
+    assert build(key) == fast
 
 
 # ---------------------------------------------------------------- GetItem and Query pages through an engine
@@ -433,3 +435,43 @@ def test_put_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: py
         patched.setattr(core, "SHORTCUTS", {})
         expected = put_and_read()
     assert got == expected
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(_key_values, _key_values, st.booleans())
+def test_c_key_builder_agrees_with_python_builder(h: Any, r: Any, ranged: bool) -> None:
+    # Why: with a partition's prefix cached, the C builder answers for S keys; it must return the
+    # Python builder's key or None, and hand everything else back (NotImplemented), never guess.
+    from dynaflow.engine import _keys
+
+    prefix = keys.table_prefix(7)
+    range_name = "r" if ranged else None
+    key = {"h": h, "r": r} if ranged else {"h": h}
+    python = keys._string_key_builder(prefix, "h", range_name)
+    native = _keys.string_key
+    prefixes: dict[str, bytes] = {}
+    if h.__class__ is dict and h.get("S").__class__ is str and h["S"]:
+        expected_prefix = keys._string_key_builder(prefix, "h", None)({"h": h})
+        if expected_prefix is not None:
+            prefixes[h["S"]] = expected_prefix
+    answer = native(key, "h", range_name, prefixes, keys.MAX_EXACT, keys.MAX_SORT_KEY_SIZE)
+    if answer is not NotImplemented:
+        assert answer == _outcome(python, key)[1]
+
+
+def test_c_key_builder_builds_cached_partitions_and_defers_the_rest() -> None:
+    # Why: the C builder must actually answer the common case (else it only costs a call), and
+    # must defer what only the Python builder does: uncached partitions, escaping, long keys.
+    from dynaflow.engine import _keys
+
+    prefixes = {"p": b"PREFIX"}
+    args = (keys.MAX_EXACT, keys.MAX_SORT_KEY_SIZE)
+    assert _keys.string_key({"h": {"S": "p"}, "r": {"S": "s"}}, "h", "r", prefixes, *args) == b"PREFIXs\x00\x00"
+    assert _keys.string_key({"h": {"S": "p"}}, "h", None, prefixes, *args) == b"PREFIX"
+    assert _keys.string_key({"h": {"S": "q"}, "r": {"S": "s"}}, "h", "r", prefixes, *args) is NotImplemented
+    assert _keys.string_key({"h": {"S": "p"}, "r": {"S": "a\x00b"}}, "h", "r", prefixes, *args) is NotImplemented
+    assert _keys.string_key({"h": {"S": "p"}, "r": {"S": "x" * 600}}, "h", "r", prefixes, *args) is NotImplemented
+    assert _keys.string_key({"h": {"S": "p"}, "r": {"S": "x" * 1025}}, "h", "r", prefixes, *args) is None
+    assert _keys.string_key({"h": {"S": "p"}, "r": {"N": "1"}}, "h", "r", prefixes, *args) is None
+    assert _keys.string_key({"h": {"S": ""}}, "h", None, prefixes, *args) is None
+    assert keys._c_string_key is _keys.string_key

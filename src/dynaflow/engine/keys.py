@@ -231,6 +231,19 @@ def key_builder(table: bytes, hash_type: tuple[str, str], range_type: tuple[str,
 PREFIX_CACHE_SIZE: Final = 16384
 
 
+def _load_c_builder() -> Callable[..., Any] | None:
+    """The C build of the string-key builder's common case (``_keys.c``), or None when the install
+    had no C compiler (the Python builder then does it all, with the same answers)."""
+    try:
+        from dynaflow.engine._keys import string_key
+    except ImportError:  # pragma: no cover - an install without a C compiler
+        return None
+    return string_key
+
+
+_c_string_key: Final = _load_c_builder()
+
+
 def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
                         ) -> Callable[[Mapping[str, Any]], bytes | None]:
     """:func:`key_builder` for the most common schemas, S or S+S, with the encoding inlined.
@@ -238,6 +251,8 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
     The partition part (encode, escape, CRC-32, mix) is half the cost of a key and the same for
     every item of a partition, so it is remembered per partition value (a plain dict, emptied when
     it reaches ``PREFIX_CACHE_SIZE``): a key of a known partition costs one dict lookup there.
+    A key of a known partition whose sort key needs no escaping is built in C where installed
+    (``_keys.c``); the C builder hands every other case back to the Python code below.
     """
     crc32 = zlib.crc32
     prefixes: dict[str, bytes] = {}
@@ -257,7 +272,13 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
         prefixes[value] = prefix
         return prefix
 
+    native = _c_string_key
+
     def build(item: Mapping[str, Any]) -> bytes | None:
+        if native is not None:
+            answer = native(item, hash_name, range_name, prefixes, MAX_EXACT, MAX_SORT_KEY_SIZE)
+            if answer is not NotImplemented:
+                return answer  # type: ignore[no-any-return]
         av = item.get(hash_name)
         if av.__class__ is not dict or len(av) != 1:
             return None

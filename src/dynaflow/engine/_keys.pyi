@@ -1,0 +1,6 @@
+"""Types of the C build of the string-key builder's common case (``_keys.c``)."""
+
+from typing import Any
+
+def string_key(item: Any, hash_name: str, range_name: str | None, prefixes: dict[str, bytes],
+               max_exact: int, max_sort: int, /) -> Any: ...
