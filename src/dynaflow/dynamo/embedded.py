@@ -145,11 +145,15 @@ class EmbeddedClient:
         operation = _SNAKE.get(name)
         if operation is None:
             raise AttributeError(name)
-
-        call = self.call
+        finishes = operation == "GetRecords" or operation in _CONTROL_PLANE
 
         def method(**kwargs: Any) -> dict[str, Any]:
-            return call(operation, kwargs)
+            # ``call``, inlined: this is the path of every in-process request (kwargs is a dict).
+            engine = self._engine
+            if engine is None:
+                raise RuntimeError("the client is closed")
+            response = engine.execute(operation, kwargs, PYTHON_OUTPUT, _prepare)
+            return _finish(operation, response) if finishes else response
 
         method.__name__ = name
         setattr(self, name, method)  # later lookups find it directly, without __getattr__
