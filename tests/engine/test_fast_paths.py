@@ -143,7 +143,8 @@ def test_item_size_agrees_with_value_sizes(item: dict[str, Any]) -> None:
 def test_c_number_size_agrees_with_python(text: Any) -> None:
     from dynaflow.engine import _sizes
 
-    assert _sizes.canonical_number_size(text) == values.canonical_number_size(text)
+    assert _sizes.canonical_number_size(text) == values._canonical_number_size_py(text)
+    assert values.canonical_number_size is _sizes.canonical_number_size
 
 
 def test_c_walk_declines_what_it_cannot_prove_cheaply() -> None:

@@ -404,8 +404,9 @@ def _validate_item_checked(item: object) -> tuple[Item, int]:
     return (item if out is None else out), size
 
 
-def canonical_number_size(text: Any) -> int:
-    """Size of a number already in canonical form and range (see :func:`normalize_number`), else -1."""
+def _canonical_number_size_py(text: Any) -> int:
+    """Size of a number already in canonical form and range (see :func:`normalize_number`), else -1.
+    :data:`canonical_number_size` is this, or its C build where installed."""
     if text.__class__ is not str:
         return -1
     if text.isdigit() and text.isascii():  # a plain non-negative integer
@@ -586,6 +587,18 @@ def _c_walk() -> Callable[[dict[Any, Any]], int] | None:
 _canonical_size_c: Final = _c_walk()
 #: The canonical walk: the C build when it is installed, else the Python one.
 _canonical_size: Final = _canonical_size_c or _canonical_size_py
+
+
+def _c_number_size() -> Callable[[Any], int]:
+    try:
+        from dynaflow.engine._sizes import canonical_number_size as c_build
+    except ImportError:  # pragma: no cover - an install without a C compiler
+        return _canonical_number_size_py
+    return c_build
+
+
+#: :func:`_canonical_number_size_py`, in C where installed (the key builder of N keys uses it).
+canonical_number_size: Final = _c_number_size()
 
 
 # ---------------------------------------------------------------- sizes
