@@ -192,3 +192,104 @@ def test_condition_may_use_key_attributes(dynamodb, tables, stored):
     # Why: unlike Query filters, conditions may test key attributes.
     dynamodb.put_item(TableName=tables.range_s, Item={**stored, **ITEM}, ConditionExpression="sk = :sk",
                       ExpressionAttributeValues={":sk": stored["sk"]})
+
+
+_NOT_ORDERED = {"L": {"L": [{"N": "1"}]}, "M": {"M": {}}, "BOOL": {"BOOL": True}, "NULL": {"NULL": True},
+                "SS": {"SS": ["x"]}}
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">="])
+@pytest.mark.parametrize("tag", sorted(_NOT_ORDERED))
+def test_ordering_operators_take_only_strings_numbers_and_binaries(dynamodb, tables, op, tag):
+    # Why: a list, map, boolean, null or set constant can never be ordered, so DynamoDB rejects the
+    # expression instead of evaluating it to false.
+    cond_error(dynamodb, tables, f"n {op} :v", {":v": _NOT_ORDERED[tag]},
+               "Invalid ConditionExpression: Incorrect operand type for operator or function; "
+               f"operator or function: {op}, operand type: {tag}")
+
+
+@pytest.mark.parametrize(("expression", "values", "tag"), [
+    ("n BETWEEN :l AND :h", {":l": {"L": []}, ":h": {"L": [{"N": "1"}]}}, "L"),
+    ("n BETWEEN :l AND :h", {":l": {"BOOL": False}, ":h": {"BOOL": True}}, "BOOL"),
+    ("n BETWEEN :l AND :h", {":l": {"L": []}, ":h": {"N": "1"}}, "L"),
+    ("n BETWEEN :l AND :h", {":l": {"N": "1"}, ":h": {"M": {}}}, "M"),
+    (":l BETWEEN n AND s", {":l": {"L": []}}, "L"),
+], ids=["lists", "booleans", "list-and-number", "number-and-map", "list-operand"])
+def test_between_takes_only_strings_numbers_and_binaries(dynamodb, tables, expression, values, tag):
+    # Why: the type rule is checked before the rule that both bounds have one type.
+    cond_error(dynamodb, tables, expression, values,
+               "Invalid ConditionExpression: Incorrect operand type for operator or function; "
+               f"operator or function: BETWEEN, operand type: {tag}")
+
+
+@pytest.mark.parametrize(("expression", "operator"), [("n IN (n, s)", "IN"), ("n BETWEEN n AND :h", "BETWEEN")])
+def test_in_and_between_need_distinct_operands(dynamodb, tables, expression, operator):
+    # Why: like a comparison, IN and BETWEEN reject the same path on both sides.
+    values = {":h": {"N": "9"}} if ":h" in expression else None
+    cond_error(dynamodb, tables, expression, values,
+               "Invalid ConditionExpression: The first operand must be distinct from the remaining operands for "
+               f"this operator or function; operator: {operator}, first operand: [n]")
+
+
+@pytest.mark.parametrize(("value", "type_name", "holds"), [
+    ({"N": "0"}, "N", True), ({"N": "0"}, "S", False), ({"L": []}, "L", True),
+])
+def test_attribute_type_accepts_a_value_operand(dynamodb, tables, stored, value, type_name, holds):
+    # Why: only attribute_exists and attribute_not_exists need a document path; attribute_type also
+    # tests the type of a :value.
+    request = {"TableName": tables.range_s, "Item": {**stored, **ITEM}, "ConditionExpression": "attribute_type(:v, :t)",
+               "ExpressionAttributeValues": {":v": value, ":t": {"S": type_name}}}
+    if holds:
+        dynamodb.put_item(**request)
+    else:
+        assert_dynamo_error(lambda: dynamodb.put_item(**request), "ConditionalCheckFailedException")
+
+
+@pytest.mark.parametrize("expression", ["if_not_exists(s, s) = :v", "list_append(l, l) = :v", "if_not_exists(s)"])
+def test_update_functions_are_not_allowed_in_conditions(dynamodb, tables, expression):
+    # Why: if_not_exists and list_append exist only in update expressions; DynamoDB says so instead
+    # of calling them unknown.
+    name = expression.split("(")[0]
+    cond_error(dynamodb, tables, expression, {":v": {"S": "x"}} if ":v" in expression else None,
+               f"Invalid ConditionExpression: The function is not allowed in a condition expression; function: {name}")
+
+
+_LIST = {"L": []}
+_DEEP = "l" + "[0]" * 33
+
+
+@pytest.mark.parametrize(("expression", "values", "message"), [
+    # Reserved words and function problems: the first in reading order wins.
+    ("data = :v AND foo(s)", {":v": _LIST}, "Attribute name is a reserved keyword; reserved keyword: data"),
+    ("foo(s) AND data = :v", {":v": _LIST}, "Invalid function name; function: foo"),
+    ("data = :v AND size(s)", {":v": _LIST}, "Attribute name is a reserved keyword; reserved keyword: data"),
+    ("attribute_exists(s) = :v AND foo(s)", {":v": _LIST},
+     "The function is not allowed to be used this way in an expression; function: attribute_exists"),
+    # They win over every other problem, wherever they are.
+    ("n < :v AND data = :v", {":v": _LIST}, "Attribute name is a reserved keyword; reserved keyword: data"),
+    ("s = :undefined AND size(s)", None,
+     "The function is not allowed to be used this way in an expression; function: size"),
+    # Every other problem: the first in reading order wins, whatever its kind.
+    ("n = n AND n < :v", {":v": _LIST}, "The first operand must be distinct"),
+    ("n < :v AND n = n", {":v": _LIST}, "operator or function: <, operand type: L"),
+    ("n = n AND s = :undefined", None, "The first operand must be distinct"),
+    ("s = :undefined AND n = n", None, "attribute value: :undefined"),
+    ("n < :v AND s = :undefined", {":v": _LIST}, "operator or function: <, operand type: L"),
+    ("n = n AND #undefined = :v", {":v": _LIST}, "The first operand must be distinct"),
+    ("attribute_exists(s, n) AND s = :undefined", None, "number of operands: 2"),
+    (f"{_DEEP} = :v AND n = n", {":v": _LIST}, "nesting levels: 34"),
+    ("n < :v AND s IN (" + ", ".join([":v"] * 101) + ")", {":v": _LIST}, "operator or function: <, operand type: L"),
+    ("begins_with(s, :n) AND attribute_exists(s, n)", {":n": {"N": "1"}},
+     "operator or function: begins_with, operand type: N"),
+    # Within one operation, its operands are resolved before the operation is checked.
+    (f"begins_with(:n, {_DEEP})", {":n": {"N": "1"}}, "nesting levels: 34"),
+    ("n BETWEEN :v AND :undefined", {":v": _LIST}, "attribute value: :undefined"),
+], ids=["reserved-then-function", "function-then-reserved", "reserved-then-size", "misused-then-function",
+        "type-then-reserved", "undefined-then-size", "distinct-then-type", "type-then-distinct",
+        "distinct-then-undefined", "undefined-then-distinct", "type-then-undefined", "distinct-then-undefined-name",
+        "count-then-undefined", "depth-then-distinct", "type-then-too-many", "type-then-count",
+        "depth-inside-call", "undefined-inside-between"])
+def test_which_of_several_problems_is_reported(dynamodb, tables, expression, values, message):
+    # Why: DynamoDB reports problems in two classes, each by reading order: reserved words and
+    # function names first, then everything else.
+    cond_error(dynamodb, tables, expression, values, "Invalid ConditionExpression: ", message)

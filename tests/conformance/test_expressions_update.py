@@ -189,3 +189,50 @@ def test_update_expression_errors(dynamodb, tables, key, expression, values, mes
         err(dynamodb, tables, key, expression, values)
         return
     err(dynamodb, tables, key, expression, values, message)
+
+
+_APPEND_MISUSED = "Invalid UpdateExpression: The function is not allowed to be used this way in an expression; " \
+                  "function: list_append"
+
+
+@pytest.mark.parametrize("expression", [
+    "SET a = list_append(list_append(:v, :v), :v)",
+    "SET a = list_append(:v, list_append(:v, :v))",
+    "SET a = if_not_exists(b, list_append(:v, :v))",
+    "SET a = if_not_exists(list_append(:v, :v), :v)",
+    "SET a = list_append(:v, :v) + :v",
+    "SET a = list_append(:v, :v) - list_append(:v, :v)",
+])
+def test_list_append_is_only_a_whole_set_value(dynamodb, tables, key, expression):
+    # Why: list_append may not be an argument of a function or an operand of + and -;
+    # if_not_exists may be nested anywhere (see test_if_not_exists_nests).
+    err(dynamodb, tables, key, expression, {":v": {"L": []}}, _APPEND_MISUSED)
+
+
+def test_if_not_exists_nests(dynamodb, tables, key):
+    # Why: the counterpart of test_list_append_is_only_a_whole_set_value.
+    apply(dynamodb, tables, key, "SET a = list_append(if_not_exists(nope, :v), :w), b = if_not_exists(nope, "
+                                 "if_not_exists(nope2, :w))", {":v": {"L": [{"N": "1"}]}, ":w": {"L": [{"N": "2"}]}})
+    item = dynamodb.get_item(TableName=tables.hash_s, Key=key)["Item"]
+    assert item["a"] == {"L": [{"N": "1"}, {"N": "2"}]} and item["b"] == {"L": [{"N": "2"}]}
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("SET a = list_append(list_append(:v, :v), :v), data = :v", _APPEND_MISUSED),
+    ("SET data = :v, a = list_append(list_append(:v, :v), :v)", "reserved keyword: data"),
+    ("SET a = foo(b), data = :v", "Invalid function name; function: foo"),
+    ("SET data = :v, a = foo(b)", "reserved keyword: data"),
+    ("SET a = list_append(list_append(:v, :v), foo(b))", _APPEND_MISUSED),
+    ("SET a = list_append(foo(b), list_append(:v, :v))", "Invalid function name; function: foo"),
+    ("SET a = list_append(list_append(:v, :v), :v), b = size(c)", _APPEND_MISUSED),
+    ("SET a = list_append(list_append(:v, :v), :v) SET b = :v", _APPEND_MISUSED),
+    ("REMOVE a SET a = list_append(list_append(:v, :v), :v)", _APPEND_MISUSED),
+    ("SET a = list_append(list_append(:v, :v)), b = :v", _APPEND_MISUSED),
+    ("SET a = list_append(list_append(:v, :v), :undefined)", _APPEND_MISUSED),
+], ids=["append-then-reserved", "reserved-then-append", "function-then-reserved", "reserved-then-function",
+        "append-then-function", "function-then-append", "append-then-size", "append-then-section",
+        "append-then-overlap", "append-then-count", "append-then-undefined"])
+def test_syntax_problems_are_reported_first_in_reading_order(dynamodb, tables, key, expression, message):
+    # Why: reserved words and function problems outrank every other problem of an update
+    # expression, and among them the first in reading order wins.
+    err(dynamodb, tables, key, expression, {":v": {"L": []}}, message)

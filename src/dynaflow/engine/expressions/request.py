@@ -57,6 +57,7 @@ from dynaflow.engine.expressions.resolve import Problems, Resolver
 from dynaflow.engine.expressions.update import Update
 from dynaflow.engine.expressions.validate import (
     key_conditions,
+    syntax_problem,
     validate_condition,
     validate_projection,
     validate_update,
@@ -327,13 +328,20 @@ def _compile_texts(
             continue
         result = parsed(kind, text)
         problems = Problems(kind)
-        node = resolver.resolve(result.node, problems)
+        syntax = syntax_problem(result.node)
+        if syntax is not None:
+            problems.add("syntax", syntax)
+        node = result.node
         if isinstance(node, UpdateNode):
+            node = resolver.resolve(node, problems)
+            assert isinstance(node, UpdateNode)
             validate_update(node, problems, duplicate_section=result.duplicate_section)
         elif isinstance(node, ProjectionNode):
+            node = resolver.resolve(node, problems)
+            assert isinstance(node, ProjectionNode)
             validate_projection(node, problems)
         else:
-            validate_condition(node, problems, redundant_parens=result.redundant_parens)
+            node = validate_condition(node, resolver, problems, redundant_parens=result.redundant_parens)
         problems.raise_first()
         resolved[kind] = node
     if names:

@@ -2,15 +2,20 @@
 
 The parse cache holds trees keyed by expression text alone, so the same tree serves requests with
 different ExpressionAttributeNames/Values; resolution is the per-request step that turns it into a
-tree of real attribute names and :class:`~.ast.Literal` values. It also checks every literal name
-against the reserved words, because only here is it known which path elements were written
-literally.
+tree of real attribute names and :class:`~.ast.Literal` values.
 
-Problems are not raised on sight: they go to a :class:`Problems` collector, because DynamoDB reports
-the highest-ranked *category* of error in an expression, not the first error in reading order (an
-undefined ``#name`` early in an expression loses to a reserved word later in it). The request layer
-keeps the used-name and used-value sets across all expressions of a request and rejects the unused
-ones at the end, as DynamoDB does.
+Problems are not raised on sight: they go to a :class:`Problems` collector, because DynamoDB ranks
+errors in classes, reporting the first error of the best-ranked class found in the expression:
+
+1. syntax: reserved words, unknown functions and functions used where they are not allowed,
+   whichever comes first in reading order (``validate.syntax_problem``, on the unresolved tree);
+2. for conditions, every other problem (an undefined ``#name`` or ``:value``, an operand count or
+   type, operands that must differ, a path too deep) is one class too, first in reading order: an
+   undefined value early in a condition wins over a wrong operand type later, and the reverse;
+3. for update expressions and projections, the remaining categories keep a fixed rank.
+
+The request layer keeps the used-name and used-value sets across all expressions of a request and
+rejects the unused ones at the end, as DynamoDB does.
 """
 
 from __future__ import annotations
@@ -41,23 +46,11 @@ from dynaflow.engine.expressions.ast import (
     UpdateNode,
     ValueRef,
 )
-from dynaflow.engine.expressions.reserved import RESERVED_WORDS
 
 #: Error categories in the order DynamoDB ranks them, per expression kind.
-_CONDITION_ORDER: Final = (
-    "parens",
-    "function_name",
-    "misused_function",
-    "reserved",
-    "undefined",
-    "operand_count",
-    "distinct",
-    "operand_type",
-    "path_depth",
-)
+_CONDITION_ORDER: Final = ("parens", "syntax", "node")
 _UPDATE_ORDER: Final = (
-    "reserved",
-    "function_name",
+    "syntax",
     "section",
     "undefined_name",
     "undefined_value",
@@ -68,19 +61,25 @@ _UPDATE_ORDER: Final = (
     "operand_type",
     "path_depth",
 )
-_PROJECTION_ORDER: Final = ("reserved", "undefined", "overlap", "conflict", "path_depth")
+_PROJECTION_ORDER: Final = ("syntax", "undefined", "overlap", "conflict", "path_depth")
+#: In conditions these categories are one class, ranked by reading order (see the module docstring).
+_NODE_CATEGORIES: Final = frozenset({"undefined", "operand_count", "distinct", "operand_type", "path_depth"})
 
 
 class Problems:
     """First problem per category; :meth:`raise_first` raises the best-ranked one for the kind."""
 
-    __slots__ = ("found", "kind")
+    __slots__ = ("found", "kind", "merge")
 
     def __init__(self, kind: ExpressionKind) -> None:
         self.kind = kind
+        #: Whether the node categories share one class (conditions, filters and key conditions).
+        self.merge = kind not in ("UpdateExpression", "ProjectionExpression")
         self.found: dict[str, str] = {}
 
     def add(self, category: str, message: str) -> None:
+        if self.merge and category in _NODE_CATEGORIES:
+            category = "node"
         self.found.setdefault(category, message)
 
     def raise_first(self) -> None:
@@ -114,11 +113,15 @@ class Resolver:
         self.value_category = "undefined"
         self.name_category = "undefined"
 
-    def resolve(self, node: Node, problems: Problems) -> Node:
+    def start(self, problems: Problems) -> None:
+        """Record the problems of the next expression in ``problems``."""
         self.problems = problems
         update = problems.kind == "UpdateExpression"
         self.value_category = "undefined_value" if update else "undefined"
         self.name_category = "undefined_name" if update else "undefined"
+
+    def resolve(self, node: Node, problems: Problems) -> Node:
+        self.start(problems)
         if isinstance(node, ProjectionNode):
             return ProjectionNode(tuple(self.path(p) for p in node.paths))
         if isinstance(node, UpdateNode):
@@ -131,24 +134,19 @@ class Resolver:
         out: list[PathElement] = []
         changed = False
         for element in path.elements:
-            if isinstance(element, str):
-                if element[0] == "#":
-                    real = self.names.get(element)
-                    if real is None:
-                        self.problems.add(
-                            self.name_category,
-                            "An expression attribute name used in the document path is not defined; "
-                            f"attribute name: {element}",
-                        )
-                    else:
-                        self.used_names.add(element)
-                        out.append(real)
-                        changed = True
-                        continue
-                elif element.upper() in RESERVED_WORDS:
+            if isinstance(element, str) and element[0] == "#":
+                real = self.names.get(element)
+                if real is None:
                     self.problems.add(
-                        "reserved", f"Attribute name is a reserved keyword; reserved keyword: {element}"
+                        self.name_category,
+                        "An expression attribute name used in the document path is not defined; "
+                        f"attribute name: {element}",
                     )
+                else:
+                    self.used_names.add(element)
+                    out.append(real)
+                    changed = True
+                    continue
             out.append(element)
         return Path(tuple(out)) if changed else path
 

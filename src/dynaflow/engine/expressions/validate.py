@@ -20,6 +20,7 @@ evaluation, where a mismatch makes a condition false (and an update fail, see :m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Final
 from typing import Literal as TypingLiteral
 
@@ -34,6 +35,7 @@ from dynaflow.engine.expressions.ast import (
     FunctionCondition,
     In,
     Literal,
+    Node,
     Not,
     Operand,
     Or,
@@ -41,7 +43,8 @@ from dynaflow.engine.expressions.ast import (
     ProjectionNode,
     UpdateNode,
 )
-from dynaflow.engine.expressions.resolve import Problems
+from dynaflow.engine.expressions.reserved import RESERVED_WORDS
+from dynaflow.engine.expressions.resolve import Problems, Resolver
 
 AttributeValue = dict[str, Any]
 KeySchema = tuple[tuple[str, str], tuple[str, str] | None]
@@ -99,88 +102,201 @@ def _check_path(path: Path, problems: Problems) -> None:
         )
 
 
+# ---------------------------------------------------------------- syntax: names and functions
+
+
+def syntax_problem(node: Node) -> str | None:
+    """The first reserved word, unknown function or misplaced function of an unresolved tree.
+
+    DynamoDB reports these before any other problem of the expression, and the first one in reading
+    order whatever its kind: ``data = :v AND foo(a)`` names the reserved word, ``foo(a) AND data =
+    :v`` the function. They depend on the text alone. Misplaced functions: a condition function used
+    as an operand, ``size`` used as a condition, an update function in a condition, a condition
+    function in an update, and ``list_append`` anywhere in an update but as the whole value of a SET.
+    """
+    return next(_syntax(node), None)
+
+
+def _syntax(node: Node) -> Iterator[str]:
+    if isinstance(node, ProjectionNode):
+        for path in node.paths:
+            yield from _reserved(path)
+    elif isinstance(node, UpdateNode):
+        for action in node.actions:
+            yield from _reserved(action.path)
+            if action.value is not None:
+                yield from _update_syntax(action.value, whole_value=True)
+    else:
+        yield from _condition_syntax(node)
+
+
+def _reserved(path: Path) -> Iterator[str]:
+    for element in path.elements:
+        if isinstance(element, str) and element[0] != "#" and element.upper() in RESERVED_WORDS:
+            yield f"Attribute name is a reserved keyword; reserved keyword: {element}"
+
+
+def _condition_syntax(node: ConditionNode) -> Iterator[str]:
+    if isinstance(node, And | Or):
+        yield from _condition_syntax(node.left)
+        yield from _condition_syntax(node.right)
+    elif isinstance(node, Not):
+        yield from _condition_syntax(node.operand)
+    elif isinstance(node, Compare):
+        yield from _operand_syntax(node.left)
+        yield from _operand_syntax(node.right)
+    elif isinstance(node, Between):
+        for operand in (node.operand, node.low, node.high):
+            yield from _operand_syntax(operand)
+    elif isinstance(node, In):
+        for operand in (node.operand, *node.choices):
+            yield from _operand_syntax(operand)
+    else:
+        call = node.call
+        if call.name == "size":
+            yield _MISUSED + "size"
+        yield from _condition_function(call.name)
+        for arg in call.args:
+            yield from _operand_syntax(arg)
+
+
+def _condition_function(name: str) -> Iterator[str]:
+    if name in UPDATE_FUNCTIONS:
+        yield f"The function is not allowed in a condition expression; function: {name}"
+    elif name not in CONDITION_FUNCTIONS:
+        yield f"Invalid function name; function: {name}"
+
+
+def _operand_syntax(operand: Operand) -> Iterator[str]:
+    """An operand of a comparison, BETWEEN, IN or function: of the functions only ``size`` fits."""
+    if isinstance(operand, Path):
+        yield from _reserved(operand)
+    elif isinstance(operand, Call):
+        if operand.name != "size" and operand.name in CONDITION_FUNCTIONS:
+            yield _MISUSED + operand.name
+        yield from _condition_function(operand.name)
+        for arg in operand.args:
+            yield from _operand_syntax(arg)
+
+
+def _update_syntax(operand: Operand, *, whole_value: bool) -> Iterator[str]:
+    if isinstance(operand, Path):
+        yield from _reserved(operand)
+    elif isinstance(operand, Arith):
+        yield from _update_syntax(operand.left, whole_value=False)
+        yield from _update_syntax(operand.right, whole_value=False)
+    elif isinstance(operand, Call):
+        name = operand.name
+        if name == "list_append" and not whole_value:
+            yield _MISUSED + name
+        elif name in CONDITION_FUNCTIONS:
+            yield f"The function is not allowed in an update expression; function: {name}"
+        elif name not in UPDATE_FUNCTIONS:
+            yield f"Invalid function name; function: {name}"
+        for arg in operand.args:
+            yield from _update_syntax(arg, whole_value=False)
+
+
 # ---------------------------------------------------------------- conditions
 
 
-def validate_condition(node: ConditionNode, problems: Problems, *, redundant_parens: bool = False) -> None:
+def validate_condition(node: ConditionNode, resolver: Resolver, problems: Problems, *,
+                       redundant_parens: bool = False) -> ConditionNode:
+    """Resolve a condition's names and values and check it, in one walk in reading order.
+
+    One walk, because every problem a condition can have after its syntax is one class ranked by
+    reading order (``resolve.py``): each node resolves its operands first (an undefined name or
+    value, a path too deep), then checks itself (operand count, distinct operands, operand types).
+    Returns the resolved tree.
+    """
     if redundant_parens:
         problems.add("parens", "The expression has redundant parentheses;")
-    _condition(node, problems)
+    resolver.start(problems)
+    return _condition(node, resolver, problems)
 
 
-def _condition(node: ConditionNode, problems: Problems) -> None:
+def _condition(node: ConditionNode, resolver: Resolver, problems: Problems) -> ConditionNode:
     if isinstance(node, And | Or):
-        _condition(node.left, problems)
-        _condition(node.right, problems)
-    elif isinstance(node, Not):
-        _condition(node.operand, problems)
-    elif isinstance(node, Compare):
-        _value_operand(node.left, problems)
-        _value_operand(node.right, problems)
-        _distinct(node.op, node.left, node.right, problems)
-    elif isinstance(node, Between):
-        for operand in (node.operand, node.low, node.high):
-            _value_operand(operand, problems)
-        _between_bounds(node.low, node.high, problems)
-    elif isinstance(node, In):
-        _value_operand(node.operand, problems)
-        for choice in node.choices:
-            _value_operand(choice, problems)
-        if len(node.choices) > MAX_IN_OPERANDS:
+        first = _condition(node.left, resolver, problems)
+        return type(node)(first, _condition(node.right, resolver, problems))
+    if isinstance(node, Not):
+        return Not(_condition(node.operand, resolver, problems))
+    if isinstance(node, Compare):
+        left, right = _value_operand(node.left, resolver, problems), _value_operand(node.right, resolver, problems)
+        _distinct(node.op, left, right, problems)
+        if node.op not in ("=", "<>"):
+            _comparable(node.op, (left, right), problems)
+        return Compare(node.op, left, right)
+    if isinstance(node, Between):
+        operand, low, high = (_value_operand(o, resolver, problems) for o in (node.operand, node.low, node.high))
+        _distinct("BETWEEN", operand, low, problems)
+        _distinct("BETWEEN", operand, high, problems)
+        if _comparable("BETWEEN", (operand, low, high), problems):
+            _between_bounds(low, high, problems)
+        return Between(operand, low, high)
+    if isinstance(node, In):
+        operand = _value_operand(node.operand, resolver, problems)
+        choices = tuple(_value_operand(c, resolver, problems) for c in node.choices)
+        for choice in choices:
+            _distinct("IN", operand, choice, problems)
+        if len(choices) > MAX_IN_OPERANDS:
             problems.add(
                 "operand_count",
-                f"The IN operator is provided with too many operands; number of operands: {len(node.choices)}",
+                f"The IN operator is provided with too many operands; number of operands: {len(choices)}",
             )
-    else:
-        assert isinstance(node, FunctionCondition)
-        if node.call.name == "size":
-            problems.add("misused_function", _MISUSED + "size")
-        _condition_call(node.call, problems)
+        return In(operand, choices)
+    return FunctionCondition(_condition_call(node.call, resolver, problems))
 
 
-def _value_operand(operand: Operand, problems: Problems) -> None:
-    """An operand of a comparison, BETWEEN, IN or function: only ``size`` may be a call here."""
+def _value_operand(operand: Operand, resolver: Resolver, problems: Problems) -> Operand:
     if isinstance(operand, Call):
-        if operand.name != "size" and (operand.name in CONDITION_FUNCTIONS or operand.name in UPDATE_FUNCTIONS):
-            problems.add("misused_function", _MISUSED + operand.name)
-        _condition_call(operand, problems)
-    elif isinstance(operand, Path):
-        _check_path(operand, problems)
+        return _condition_call(operand, resolver, problems)
+    resolved = resolver.operand(operand)
+    if isinstance(resolved, Path):
+        _check_path(resolved, problems)
+    return resolved
 
 
-def _condition_call(call: Call, problems: Problems) -> None:
-    name, args = call.name, call.args
+def _comparable(name: str, operands: tuple[Operand, ...], problems: Problems) -> bool:
+    """Ordering operators (``< <= > >=``, BETWEEN) take only strings, numbers and binaries."""
+    for operand in operands:
+        type_ = literal_type(operand)
+        if type_ is not None and type_ not in ("S", "N", "B"):
+            problems.add("operand_type", _wrong_type(name, type_))
+            return False
+    return True
+
+
+def _condition_call(call: Call, resolver: Resolver, problems: Problems) -> Call:
+    name = call.name
+    args = tuple(_value_operand(a, resolver, problems) for a in call.args)
+    resolved = Call(name, args)
     arity = CONDITION_FUNCTIONS.get(name)
-    if arity is None:
-        problems.add("function_name", f"Invalid function name; function: {name}")
-        for arg in args:
-            _value_operand(arg, problems)
-        return
-    for arg in args:
-        _value_operand(arg, problems)
+    if arity is None:  # reported by syntax_problem
+        return resolved
     if len(args) != arity:
         problems.add(
             "operand_count",
             "Incorrect number of operands for operator or function; "
             f"operator or function: {name}, number of operands: {len(args)}",
         )
-        return
+        return resolved
     if len(args) == 2:
         _distinct(name, args[0], args[1], problems)
-    if name in ("attribute_exists", "attribute_not_exists", "attribute_type") and not isinstance(args[0], Path):
+    if name in ("attribute_exists", "attribute_not_exists") and not isinstance(args[0], Path):
         problems.add("operand_type", f"Operator or function requires a document path; operator or function: {name}")
-        return
+        return resolved
     if name == "begins_with":
         for arg in args:
             type_ = literal_type(arg)
             if type_ is not None and type_ not in ("S", "B"):
                 problems.add("operand_type", _wrong_type(name, type_))
-                return
+                return resolved
     elif name == "attribute_type":
         type_ = literal_type(args[1])
         if type_ != "S":
             problems.add("operand_type", _wrong_type(name, type_ or "{NS,SS,L,BS,N,M,B,BOOL,NULL,S}"))
-            return
+            return resolved
         assert isinstance(args[1], Literal)
         wanted = args[1].value["S"]
         if wanted not in ATTRIBUTE_TYPES:
@@ -192,6 +308,7 @@ def _condition_call(call: Call, problems: Problems) -> None:
         type_ = literal_type(args[0])
         if type_ in ("N", "BOOL", "NULL"):
             problems.add("operand_type", _wrong_type(name, type_))
+    return resolved
 
 
 def _distinct(name: str, first: Operand, second: Operand, problems: Problems) -> None:
@@ -294,11 +411,7 @@ def _update_call(call: Call, problems: Problems) -> None:
     for arg in args:
         _update_value(arg, problems)
     arity = UPDATE_FUNCTIONS.get(name)
-    if arity is None:
-        if name in CONDITION_FUNCTIONS:
-            problems.add("function_name", f"The function is not allowed in an update expression; function: {name}")
-        else:
-            problems.add("function_name", f"Invalid function name; function: {name}")
+    if arity is None:  # reported by syntax_problem
         return
     if len(args) != arity:
         problems.add(
