@@ -236,3 +236,12 @@ def test_syntax_problems_are_reported_first_in_reading_order(dynamodb, tables, k
     # Why: reserved words and function problems outrank every other problem of an update
     # expression, and among them the first in reading order wins.
     err(dynamodb, tables, key, expression, {":v": {"L": []}}, message)
+
+
+def test_appends_past_the_end_follow_the_index_order(dynamodb, tables, key):
+    # Why: several SETs past the end of one list append in the order of their indexes, not in the
+    # order they are written.
+    values = {f":a{i}": {"S": f"a{i}"} for i in range(1, 5)}
+    apply(dynamodb, tables, key, "SET l[84] = :a1, l[37] = :a2, l[17] = :a3, l[50] = :a4", values)
+    item = dynamodb.get_item(TableName=tables.hash_s, Key=key)["Item"]
+    assert item["l"]["L"][-4:] == [{"S": "a3"}, {"S": "a2"}, {"S": "a4"}, {"S": "a1"}]

@@ -43,11 +43,46 @@ def test_update_without_expression_creates_key_only_item(dynamodb, tables):
     assert current(dynamodb, tables, key) == key
 
 
-def test_remove_on_missing_item_creates_key_only_item(dynamodb, tables):
-    # Why: even a REMOVE-only update upserts the key.
+def test_empty_attribute_updates_creates_key_only_item(dynamodb, tables):
+    # Why: an update with no actions at all still upserts the key.
     key = {"pk": {"S": unique()}}
-    update(dynamodb, tables, key, "REMOVE a")
+    dynamodb.update_item(TableName=tables.hash_s, Key=key, AttributeUpdates={})
     assert current(dynamodb, tables, key) == key
+
+
+_ONLY_REMOVES = [
+    {"UpdateExpression": "REMOVE a"},
+    {"UpdateExpression": "REMOVE a, b"},
+    {"UpdateExpression": "DELETE s :v", "ExpressionAttributeValues": {":v": {"SS": ["x"]}}},
+    {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
+    {"AttributeUpdates": {"s": {"Action": "DELETE", "Value": {"SS": ["x"]}}}},
+    {"UpdateExpression": "REMOVE x.y"},
+    {"UpdateExpression": "REMOVE x[0]"},
+    {"UpdateExpression": "REMOVE a", "ConditionExpression": "attribute_not_exists(pk)"},
+]
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local creates a key-only item, and rejects REMOVE x.y and "
+                                           "REMOVE x[0] as invalid paths")
+@pytest.mark.parametrize("parameters", _ONLY_REMOVES, ids=["remove", "remove-two", "delete-from-set",
+                                                           "legacy-delete", "legacy-delete-value", "remove-nested",
+                                                           "remove-element", "remove-with-condition"])
+@pytest.mark.parametrize("mode", ["NONE", "ALL_NEW", "UPDATED_NEW"])
+def test_update_that_only_removes_does_not_create_a_missing_item(dynamodb, tables, parameters, mode):
+    # Why: an update whose every action removes or deletes leaves a missing item missing, returns no
+    # attributes, and even ignores paths under attributes that do not exist (AWS's behavior, as
+    # recorded by test suites run against it: ScyllaDB's Alternator tests, issue 5862).
+    key = {"pk": {"S": unique()}}
+    response = dynamodb.update_item(TableName=tables.hash_s, Key=key, ReturnValues=mode, **parameters)
+    assert "Attributes" not in response
+    assert current(dynamodb, tables, key) is None
+
+
+def test_nested_remove_on_an_item_without_the_parent_is_an_error(dynamodb, tables, stored):
+    # Why: the counterpart of the test above: on an existing item, a path under a missing attribute
+    # is invalid.
+    assert_dynamo_error(lambda: update(dynamodb, tables, stored, "REMOVE x.y"), "ValidationException",
+                        "The document path provided in the update expression is invalid for update")
 
 
 def test_update_keeps_untouched_attributes(dynamodb, tables, stored):

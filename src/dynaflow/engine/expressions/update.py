@@ -218,14 +218,22 @@ class Update:
 
     ``apply(item)`` returns the updated item as a new dict; pass ``{}`` when the item does not exist.
     ``top_level_names`` lists the attributes the update touches, so the caller can reject updates of
-    key attributes before applying anything.
+    key attributes before applying anything. ``only_removes``: every action is a REMOVE or DELETE
+    (there is at least one), an update that DynamoDB does not apply to a missing item at all: it
+    creates no item and reports no bad path.
+
+    SET actions that write past the end of a list append in the order of their indexes, not of the
+    expression (``SET a[9] = :x, a[5] = :y`` appends ``:y`` then ``:x``), as DynamoDB does; every
+    value is computed from the item before the update, so no other order can show.
     """
 
-    __slots__ = ("_adds", "_removes", "_sets", "node", "top_level_names")
+    __slots__ = ("_adds", "_removes", "_sets", "node", "only_removes", "top_level_names")
 
     def __init__(self, node: UpdateNode) -> None:
         self.node = node
-        self._sets = [(a.path, _compute(a.value)) for a in node.actions if a.kind == "SET" and a.value]
+        sets = [a for a in node.actions if a.kind == "SET" and a.value]
+        sets.sort(key=_index_order)
+        self._sets = [(a.path, _compute(a.value)) for a in sets if a.value]
         self._adds: list[tuple[str, Path, AttributeValue]] = []
         for action in node.actions:
             if action.kind in ("ADD", "DELETE"):
@@ -234,6 +242,7 @@ class Update:
         removes = [a for a in node.actions if a.kind == "REMOVE"]
         self._removes = [a.path for a in sorted(removes, key=_remove_order)]
         self.top_level_names: frozenset[str] = frozenset(a.path.head for a in node.actions)
+        self.only_removes = bool(node.actions) and all(a.kind in ("REMOVE", "DELETE") for a in node.actions)
 
     def apply(self, item: Item) -> Item:
         computed = [(path, compute(item)) for path, compute in self._sets]
@@ -251,3 +260,8 @@ class Update:
 
     def __repr__(self) -> str:
         return f"Update({self.node!r})"
+
+
+def _index_order(action: UpdateAction) -> int:
+    last = action.path.elements[-1]
+    return last if isinstance(last, int) else -1

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from dynaflow.engine import errors
 from dynaflow.engine.expressions import Projection
 from dynaflow.engine.expressions.ast import ProjectionNode
-from dynaflow.engine.rmw import RmwOperation, compile_for
+from dynaflow.engine.rmw import DELETE, RmwOperation, compile_for
 from dynaflow.engine.state import Deferred, EngineState, Output
 from dynaflow.engine.values import MAX_ITEM_SIZE, Item, item_size, validate_item
 
@@ -37,7 +37,9 @@ class UpdateItem(RmwOperation):
     def _wants_old(self) -> bool:
         return True
 
-    def apply(self, old: Item | None) -> Item:
+    def apply(self, old: Item | None) -> Item | object:
+        if old is None and self.update is not None and self.update.only_removes:
+            return DELETE  # nothing to delete: the missing item stays missing (``Update.only_removes``)
         base = old if old is not None else dict(self.key_item)
         return self.update.apply(base) if self.update is not None else base
 
