@@ -259,3 +259,50 @@ def test_specific_attributes_needs_a_projection(dynamodb, tables):
     assert_dynamo_error(lambda: dynamodb.scan(TableName=tables.range_n, Select="SPECIFIC_ATTRIBUTES"),
                         "ValidationException", "Must specify the AttributesToGet or ProjectionExpression when choosing "
                         "to get SPECIFIC_ATTRIBUTES")
+
+
+@pytest.mark.parametrize(("expected", "result"), [
+    ({"l": op("EQ", {"L": [{"S": "e"}]})}, True), ({"l": op("EQ", {"L": []})}, False),
+    ({"l": op("NE", {"L": []})}, True), ({"m": op("EQ", {"M": {}})}, False), ({"m": op("NE", {"M": {}})}, True),
+    ({"a": op("EQ", {"BOOL": True})}, False), ({"a": op("NE", {"NULL": True})}, True),
+    ({"zz": op("NE", {"BOOL": True})}, True),
+], ids=["list-eq", "list-eq-other", "list-ne", "map-eq-missing", "map-ne-missing", "bool-eq", "null-ne",
+        "missing-ne-bool"])
+def test_eq_and_ne_take_every_type(dynamodb, tables, key, expected, result):
+    # Why: EQ and NE compare lists, maps, booleans and nulls too (the documentation names only
+    # scalars and sets; DynamoDB accepts the rest).
+    assert holds(dynamodb, tables, key, expected) is result
+
+
+@pytest.mark.parametrize(("expected", "result"), [
+    ({"zz": op("NOT_CONTAINS", {"N": "1"})}, False), ({"zz": op("CONTAINS", {"N": "1"})}, False),
+    ({"ss": op("NOT_CONTAINS", {"S": "q"})}, True),
+], ids=["not-contains-missing", "contains-missing", "not-contains-set"])
+def test_not_contains_is_false_on_a_missing_attribute(dynamodb, tables, key, expected, result):
+    # Why: like CONTAINS, NOT_CONTAINS needs the attribute to exist.
+    assert holds(dynamodb, tables, key, expected) is result
+
+
+@pytest.mark.parametrize("operator", ["AND", "OR"])
+def test_conditional_operator_with_empty_conditions_is_rejected(dynamodb, tables, key, partition, operator):
+    # Why: an empty Expected, QueryFilter or ScanFilter gives ConditionalOperator nothing to combine.
+    message = "ConditionalOperator cannot be used without Filter or Expected"
+    assert_dynamo_error(lambda: put_expecting(dynamodb, tables, key, {}, ConditionalOperator=operator),
+                        "ValidationException", message)
+    assert_dynamo_error(lambda: dynamodb.query(TableName=tables.range_n, QueryFilter={}, ConditionalOperator=operator,
+                                               KeyConditions={"pk": op("EQ", partition)}),
+                        "ValidationException", message)
+    assert_dynamo_error(lambda: dynamodb.scan(TableName=tables.range_n, ScanFilter={}, ConditionalOperator=operator),
+                        "ValidationException", message)
+
+
+@pytest.mark.parametrize(("attribute", "action", "value"), [
+    ("ss", "ADD", {"N": "2"}), ("ss", "ADD", {"NS": ["2"]}), ("a", "ADD", {"SS": ["dog"]}),
+    ("l", "ADD", {"SS": ["cat"]}), ("a", "ADD", {"L": [{"S": "dog"}]}), ("s", "DELETE", {"SS": ["x"]}),
+    ("ss", "DELETE", {"NS": ["1"]}),
+], ids=["number-to-strings", "numbers-to-strings", "strings-to-number", "strings-to-list", "list-to-number",
+        "strings-from-string", "numbers-from-strings"])
+def test_attribute_updates_type_mismatch(dynamodb, tables, key, attribute, action, value):
+    # Why: AttributeUpdates words a type mismatch with the stored attribute in its own way.
+    assert_dynamo_error(lambda: dynamodb.update_item(TableName=tables.hash_s, Key=key, AttributeUpdates={
+        attribute: {"Action": action, "Value": value}}), "ValidationException", "Type mismatch for attribute to update")

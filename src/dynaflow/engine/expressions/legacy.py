@@ -7,7 +7,8 @@ into the same resolved AST the expression parser produces, so evaluation has one
 
 - ``{"a": {"ComparisonOperator": "EQ", "AttributeValueList": [v]}}`` -> ``a = v``;
   NE/LT/LE/GT/GE likewise, NULL -> ``attribute_not_exists(a)``, NOT_NULL -> ``attribute_exists(a)``,
-  CONTAINS/NOT_CONTAINS -> ``[NOT] contains(a, v)``, BEGINS_WITH, IN and BETWEEN as themselves;
+  CONTAINS -> ``contains(a, v)``, NOT_CONTAINS -> ``attribute_exists(a) AND NOT contains(a, v)``,
+  BEGINS_WITH, IN and BETWEEN as themselves;
 - ``Expected`` ``{"Value": v}`` -> ``a = v``, ``{"Exists": false}`` -> ``attribute_not_exists(a)``;
 - ``AttributeUpdates`` PUT -> SET, DELETE without a value -> REMOVE, DELETE with a set -> DELETE,
   ADD of a number or set -> ADD, ADD of a list -> ``SET a = list_append(if_not_exists(a, []), v)``;
@@ -56,8 +57,9 @@ _ARITY: Final = {
     "BETWEEN": 2,
 }
 _TYPES: Final = {
-    "EQ": ("S", "N", "B", "SS", "NS", "BS"),
-    "NE": ("S", "N", "B", "SS", "NS", "BS"),
+    # The documentation lists scalars and sets; DynamoDB also takes lists, maps, booleans and nulls.
+    "EQ": ("S", "N", "B", "SS", "NS", "BS", "L", "M", "BOOL", "NULL"),
+    "NE": ("S", "N", "B", "SS", "NS", "BS", "L", "M", "BOOL", "NULL"),
     "LE": ("S", "N", "B"),
     "LT": ("S", "N", "B"),
     "GE": ("S", "N", "B"),
@@ -110,8 +112,9 @@ def _node(name: str, operator: str, operands: list[AttributeValue]) -> Condition
         return FunctionCondition(Call("attribute_exists", (path,)))
     if operator == "CONTAINS":
         return FunctionCondition(Call("contains", (path, literals[0])))
-    if operator == "NOT_CONTAINS":
-        return Not(FunctionCondition(Call("contains", (path, literals[0]))))
+    if operator == "NOT_CONTAINS":  # false for a missing attribute, like CONTAINS
+        return And(FunctionCondition(Call("attribute_exists", (path,))),
+                   Not(FunctionCondition(Call("contains", (path, literals[0])))))
     if operator == "BEGINS_WITH":
         return FunctionCondition(Call("begins_with", (path, literals[0])))
     if operator == "IN":

@@ -205,9 +205,7 @@ def _compile(
 
     # Legacy parameters.
     conditional_operator = request.get("ConditionalOperator")
-    if conditional_operator is not None and not any(
-        request.get(k) is not None for k in ("Expected", "QueryFilter", "ScanFilter")
-    ):
+    if conditional_operator is not None and not any(request.get(k) for k in ("Expected", "QueryFilter", "ScanFilter")):
         raise errors.validation("ConditionalOperator cannot be used without Filter or Expected")
     condition_node: ConditionNode | None = None
     filter_node: ConditionNode | None = None
@@ -250,7 +248,8 @@ def _compile(
         condition=Condition(condition_node) if condition_node is not None else None,
         filter=Condition(filter_node) if filter_node is not None else None,
         projection=Projection(projection_node) if projection_node is not None else None,
-        update=Update(update_node) if update_node is not None else None,
+        update=(Update(update_node, legacy="AttributeUpdates" in request and "UpdateExpression" not in texts)
+                if update_node is not None else None),
         key_condition=key_condition,
     )
 

@@ -42,6 +42,8 @@ Compute = Callable[[Item], AttributeValue]
 
 INVALID_PATH: Final = "The document path provided in the update expression is invalid for update"
 WRONG_TYPE: Final = "An operand in the update expression has an incorrect data type"
+#: WRONG_TYPE in DynamoDB's words for the legacy AttributeUpdates.
+LEGACY_WRONG_TYPE: Final = "Type mismatch for attribute to update"
 MISSING_OPERAND: Final = "The provided expression refers to an attribute that does not exist in the item"
 _SET_ELEMENT: Final = {"SS": "S", "NS": "N", "BS": "B"}
 
@@ -227,10 +229,12 @@ class Update:
     value is computed from the item before the update, so no other order can show.
     """
 
-    __slots__ = ("_adds", "_removes", "_sets", "node", "only_removes", "top_level_names")
+    __slots__ = ("_adds", "_removes", "_sets", "legacy", "node", "only_removes", "top_level_names")
 
-    def __init__(self, node: UpdateNode) -> None:
+    def __init__(self, node: UpdateNode, *, legacy: bool = False) -> None:
         self.node = node
+        #: Built from AttributeUpdates: a type mismatch is then worded as DynamoDB words it there.
+        self.legacy = legacy
         sets = [a for a in node.actions if a.kind == "SET" and a.value]
         sets.sort(key=_index_order)
         self._sets = [(a.path, _compute(a.value)) for a in sets if a.value]
@@ -245,6 +249,14 @@ class Update:
         self.only_removes = bool(node.actions) and all(a.kind in ("REMOVE", "DELETE") for a in node.actions)
 
     def apply(self, item: Item) -> Item:
+        try:
+            return self._apply(item)
+        except errors.DynamoError as exc:
+            if self.legacy and exc.message == WRONG_TYPE:
+                raise errors.validation(LEGACY_WRONG_TYPE) from None
+            raise
+
+    def _apply(self, item: Item) -> Item:
         computed = [(path, compute(item)) for path, compute in self._sets]
         new = dict(item)
         for path, value in computed:
