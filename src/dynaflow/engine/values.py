@@ -47,6 +47,13 @@ NUMBER_CONTEXT: Final = Context(
     Emin=-999_999,
     traps=[InvalidOperation, DivisionByZero, Overflow, Inexact, Rounded, Underflow, Clamped],
 )
+#: NUMBER_CONTEXT for arithmetic results, where rounding away trailing zeros loses nothing.
+_ARITHMETIC_CONTEXT: Final = Context(
+    prec=38,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact, Underflow, Clamped],
+)
 #: Lenient context used only for parsing, so that precision problems can be reported precisely.
 _PARSE_CONTEXT: Final = Context(prec=1000, Emax=999_999_999, Emin=-999_999_999, traps=[InvalidOperation])
 
@@ -148,23 +155,20 @@ def to_decimal(text: str) -> Decimal:
 
 
 def add_numbers(a: str, b: str, *, subtract: bool = False) -> str:
-    """DynamoDB arithmetic for SET a = b + c and ADD: exact, range-checked."""
+    """DynamoDB arithmetic for SET a = b + c and ADD: exact, range-checked.
+
+    A result that needs more than 38 significant digits (``1e50 + 1``) fails with the overflow
+    message, as DynamoDB words it, like one beyond the range. Dropping trailing zeros is not a loss
+    (``9e125 + 9e124`` is ``9.9e125``): :data:`_ARITHMETIC_CONTEXT` does not trap ``Rounded``.
+    """
     da, db = Decimal(a), Decimal(b)
     try:
-        result = NUMBER_CONTEXT.subtract(da, db) if subtract else NUMBER_CONTEXT.add(da, db)
-    except (Inexact, Rounded):
-        raise errors.validation("Number overflow. Attempting to store a number with magnitude larger than "
-                                "supported range") if _magnitude_overflows(da, db) else errors.validation(
-            "Attempting to store more than 38 significant digits in a Number") from None
-    except (Overflow, Underflow, Clamped, InvalidOperation):
+        result = _ARITHMETIC_CONTEXT.subtract(da, db) if subtract else _ARITHMETIC_CONTEXT.add(da, db)
+    except (Inexact, Overflow, Underflow, Clamped, InvalidOperation):
         raise errors.validation(
             "Number overflow. Attempting to store a number with magnitude larger than supported range"
         ) from None
     return format_number(check_number(result))
-
-
-def _magnitude_overflows(a: Decimal, b: Decimal) -> bool:
-    return max(a.adjusted() if a else MIN_EXPONENT, b.adjusted() if b else MIN_EXPONENT) >= MAX_EXPONENT
 
 
 # ---------------------------------------------------------------- binary
