@@ -219,7 +219,7 @@ def test_ttl_deletes_carry_the_service_identity(make: Any, clock: Clock) -> None
     assert engine.expire_now() == 1
     remove = read_all(client, arn)[-1]
     assert remove["eventName"] == "REMOVE"
-    assert remove["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    assert remove["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 
 
 def test_sequence_numbers_keep_growing_across_a_restart(make: Any, tmp_path: Path, clock: Clock) -> None:

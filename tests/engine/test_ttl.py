@@ -151,7 +151,7 @@ def test_expiry_is_a_service_delete_through_the_change_path(engine: Engine, cloc
     monkeypatch.setattr(changes, "write_change", spy)
     clock.now = T0 + 10
     assert engine.expire_now() == 1
-    assert seen == [{"type": "Service", "principalId": "dynamodb.amazonaws.com"}]
+    assert seen == [{"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}]
 
 
 def test_expired_item_leaves_its_secondary_index(engine: Engine, clock: Clock) -> None:

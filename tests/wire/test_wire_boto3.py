@@ -120,3 +120,37 @@ def test_policy_enforced(keyed_server: Any) -> None:
         alice.scan(TableName="things")
     items = admin.scan(TableName="things")["Items"]
     assert [i["pk"]["S"] for i in items] == ["alice"]
+
+
+# A TTL delete's stream record names the service in the Streams API's Identity shape, which boto3
+# parses by member name (PrincipalId, Type): lower-case keys would reach users as an empty dict.
+def test_ttl_delete_identity_reaches_boto3(open_server: Any) -> None:
+    import time
+
+    import boto3
+    from botocore.config import Config
+
+    client = boto3_client(open_server.url)
+    client.create_table(TableName="expiring", KeySchema=KEY_SCHEMA, AttributeDefinitions=ATTRS,
+                        BillingMode="PAY_PER_REQUEST",
+                        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    client.update_time_to_live(TableName="expiring", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    expired = {"N": str(int(time.time()) - 60)}
+    client.put_item(TableName="expiring", Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "exp": expired})
+    streams = boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1").client(
+        "dynamodbstreams", endpoint_url=open_server.url, config=Config(retries={"max_attempts": 0}))
+    arn = client.describe_table(TableName="expiring")["Table"]["LatestStreamArn"]
+    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterators = [streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                            ShardIteratorType="TRIM_HORIZON")["ShardIterator"] for shard in shards]
+    removes: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30
+    while not removes and time.monotonic() < deadline:
+        for i, iterator in enumerate(iterators):
+            page = streams.get_records(ShardIterator=iterator)
+            iterators[i] = page["NextShardIterator"]
+            removes += [r for r in page["Records"] if r["eventName"] == "REMOVE"]
+        if not removes:
+            time.sleep(0.2)
+    assert removes, "the item never expired"
+    assert removes[0]["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}

@@ -70,12 +70,21 @@ class Change:
             new_image=None if event == "REMOVE" else data.get("NewImage"),
             sequence_number=sequence_number,
             created_at=_epoch(data.get("ApproximateCreationDateTime")),
-            by_ttl=identity is not None and identity.get("type") == "Service"
-            and identity.get("principalId") == TTL_PRINCIPAL,
+            by_ttl=_is_ttl_delete(identity),
             raw=record,
             seq=seq_key(sequence_number),
             size=size if isinstance(size, int) else None,
         )
+
+
+def _is_ttl_delete(identity: Any) -> bool:
+    """Whether a record's ``userIdentity`` is the TTL service's: the Streams API spells its members
+    ``Type``/``PrincipalId``, Lambda's event payloads ``type``/``principalId``."""
+    if not isinstance(identity, dict):
+        return False
+    kind = identity.get("Type", identity.get("type"))
+    principal = identity.get("PrincipalId", identity.get("principalId"))
+    return kind == "Service" and principal == TTL_PRINCIPAL
 
 
 @dataclass(frozen=True, slots=True)

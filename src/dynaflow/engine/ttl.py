@@ -51,8 +51,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The stream ``userIdentity`` of a TTL delete, as DynamoDB writes it.
-SERVICE_IDENTITY: Final = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+#: The stream ``userIdentity`` of a TTL delete, as the DynamoDB Streams API returns it (its
+#: ``Identity`` shape: ``PrincipalId``, ``Type``; Lambda's event payloads spell them in lower case).
+SERVICE_IDENTITY: Final = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 #: DynamoDB ignores expiry times more than five years in the past.
 MAX_AGE: Final = 5 * 365 * 24 * 3600
 #: Due entries handled per writer job: short jobs, so live writes never wait long.
