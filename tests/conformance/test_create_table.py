@@ -199,7 +199,9 @@ def ks(*pairs):
      "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"),
     (ks(("a", "HASH"), ("a", "RANGE")), ad(("a", "S")),
      "Both the Hash Key and the Range Key element in the KeySchema have the same name"),
-], ids=["undefined-key", "extra-definition", "two-hash", "range-only", "range-first", "same-name"])
+    (ks(("xyz", "HASH")), ad(("xyz", "S"), ("xyz", "N")), "Attribute Name is duplicated: xyz"),
+], ids=["undefined-key", "extra-definition", "two-hash", "range-only", "range-first", "same-name",
+        "duplicate-definition"])
 def test_key_schema_and_attribute_definitions_must_agree(dynamodb, keys, defs, message):
     # Why: the key schema rules are checked after shape validation with these exact messages.
     assert_dynamo_error(

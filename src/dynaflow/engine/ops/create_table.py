@@ -29,8 +29,9 @@ def validate_key_schema(key_schema: list[dict[str, Any]], definitions: list[dict
                 "Both the Hash Key and the Range Key element in the KeySchema have the same name"
             )
     defined = [d["AttributeName"] for d in definitions]
-    if len(set(defined)) != len(defined):
-        raise errors.invalid_parameters("Cannot have two attributes with the same name")
+    duplicated = next((name for i, name in enumerate(defined) if name in defined[:i]), None)
+    if duplicated is not None:
+        raise errors.validation(f"Attribute Name is duplicated: {duplicated}")
     key_names = [k["AttributeName"] for k in key_schema]
     missing = [n for n in key_names if n not in defined]
     if missing:

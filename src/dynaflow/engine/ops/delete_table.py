@@ -7,13 +7,17 @@ stream left enabled for a table that is gone.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from dynaflow.engine import errors, keys, streams
 from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.ops.describe_table import describe
 from dynaflow.engine.state import Deferred, EngineState, Output
 from dynaflow.engine.writer import WriteContext
+
+#: DescribeTable fields that DeleteTable's TableDescription leaves out, as DynamoDB does.
+_NOT_IN_DELETE_RESPONSE: Final = ("CreationDateTime", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes",
+                                  "LocalSecondaryIndexes")
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
@@ -31,6 +35,8 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             )
         description = describe(state, table, ctx.txn)
         description["TableStatus"] = "DELETING"
+        for field in _NOT_IN_DELETE_RESPONSE:
+            description.pop(field, None)
         prefix = table.prefix
         end = keys.next_prefix(prefix)
         for db in (ctx.env.items, ctx.env.index):
