@@ -293,3 +293,41 @@ def test_which_of_several_problems_is_reported(dynamodb, tables, expression, val
     # Why: DynamoDB reports problems in two classes, each by reading order: reserved words and
     # function names first, then everything else.
     cond_error(dynamodb, tables, expression, values, "Invalid ConditionExpression: ", message)
+
+
+_TOO_MANY_OPERATORS = "The expression contains too many operators; operator count: 301"
+
+
+@pytest.mark.parametrize("expression", [
+    "n<s " + "OR (n<s " * 149 + ")" * 149,
+    " OR ".join(["n<s"] * 150),
+    "NOT " * 298 + "n<s",
+    " AND ".join(["n BETWEEN s AND z"] * 120),
+], ids=["nested-149", "flat-300", "not-298", "between-120"])
+def test_up_to_three_hundred_operators_are_accepted(dynamodb, tables, stored, expression):
+    # Why: DynamoDB limits a condition to 300 operators (comparators, AND, OR, NOT, BETWEEN, IN; a
+    # BETWEEN's own AND is part of it), not to a nesting depth.
+    request = {"TableName": tables.range_s, "Item": {**stored, **ITEM}, "ConditionExpression": expression}
+    try:
+        dynamodb.put_item(**request)
+    except Exception as exc:  # the condition may be false; it must not be invalid
+        assert getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException", exc
+
+
+@pytest.mark.parametrize("expression", [
+    " OR ".join(["n<s"] * 151),
+    "n<s " + "OR (n<s " * 150 + ")" * 150,
+    "n<s " + "OR (n<s " * 454 + ")" * 454,
+    "NOT " * 1000 + "n<s",
+    " AND ".join(["n BETWEEN s AND z"] * 150) + " AND n IN (s)",
+], ids=["flat-301", "nested-150", "nested-454", "not-1000", "between-and-in"])
+def test_more_than_three_hundred_operators_are_rejected(dynamodb, tables, expression):
+    # Why: past 300 operators DynamoDB refuses the condition, however it is nested.
+    assert len(expression) <= 4096
+    cond_error(dynamodb, tables, expression, None, f"Invalid ConditionExpression: {_TOO_MANY_OPERATORS}")
+
+
+def test_an_earlier_problem_wins_over_the_operator_count(dynamodb, tables):
+    # Why: the operator count is one of the problems reported in reading order.
+    cond_error(dynamodb, tables, " OR ".join(["n < :undefined"] * 151), {":n1": {"N": "1"}},
+               "attribute value: :undefined")

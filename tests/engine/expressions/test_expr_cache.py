@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers_expr import compile_
+
+from dynaflow.engine.errors import DynamoError
 
 
 def test_identical_requests_share_one_compiled_result() -> None:
@@ -20,8 +23,11 @@ def test_requests_with_different_values_compile_separately() -> None:
 
 
 def test_longest_and_chain_compiles_and_evaluates() -> None:
-    # A 4 KB chain of ANDs must not exhaust the recursion limit anywhere in the pipeline.
-    terms = 4096 // len("a = :v AND ")
-    expression = " AND ".join(["a = :v"] * terms)
+    # The longest chain DynamoDB accepts (300 operators) must not exhaust the recursion limit
+    # anywhere in the pipeline, and a 4 KB one must be refused for its operators, not crash.
+    expression = " AND ".join(["a = :v"] * 150)
     result = compile_("Scan", FilterExpression=expression, ExpressionAttributeValues={":v": {"N": "1"}})
     assert result.filter is not None and result.filter.evaluate({"a": {"N": "1"}})
+    longest = " AND ".join(["a = :v"] * (4096 // len("a = :v AND ")))
+    with pytest.raises(DynamoError, match="too many operators; operator count: 301"):
+        compile_("Scan", FilterExpression=longest, ExpressionAttributeValues={":v": {"N": "1"}})

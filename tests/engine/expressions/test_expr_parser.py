@@ -99,3 +99,18 @@ def test_double_parentheses_are_flagged_as_redundant() -> None:
 def test_repeated_update_section_is_recorded() -> None:
     # "SET ... SET ..." is a semantic error ranked with the others, not a syntax error.
     assert parse("UpdateExpression", "SET a = :v REMOVE b SET c = :v").duplicate_section == "SET"
+
+
+def test_a_deep_caller_stack_gets_a_validation_error_not_a_crash() -> None:
+    # Parsing at the depth limit needs a few hundred frames; a caller already deep in its own stack
+    # must still get DynamoDB's answer, never a RecursionError (an internal error).
+    import sys
+
+    text = "a = :v OR (" * (MAX_DEPTH - 1) + "a = :v" + ")" * (MAX_DEPTH - 1)
+
+    def descend(levels: int) -> str:
+        if levels:
+            return descend(levels - 1)
+        return syntax_message("ConditionExpression", text)
+
+    assert "too many" in descend(sys.getrecursionlimit() - 200)

@@ -32,8 +32,12 @@ that could not be consumed at the furthest point any alternative reached, with D
 window (previous token, the token, next token, as written), e.g.
 ``Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "="``.
 
-Nesting of parentheses and NOT is limited to :data:`MAX_DEPTH`, which bounds recursion; the text is
-limited to :data:`MAX_EXPRESSION_BYTES` (DynamoDB's 4 KB expression limit).
+Nesting of parentheses and function calls is limited to :data:`MAX_DEPTH`, which bounds
+recursion (about four interpreter frames a level); the text is limited to
+:data:`MAX_EXPRESSION_BYTES` (DynamoDB's 4 KB expression limit). DynamoDB itself limits a condition
+to :data:`MAX_OPERATORS` operators, which ``validate`` counts; an expression too deep to parse here
+that also has more operators than that gets DynamoDB's operator message, which is what DynamoDB says
+of it (``NOT NOT ... a < b``).
 """
 
 from __future__ import annotations
@@ -67,8 +71,13 @@ from dynaflow.engine.expressions.ast import (
 )
 from dynaflow.engine.expressions.tokens import Token, tokenize
 
-#: Maximum nesting of parentheses and NOT operators in one expression.
-MAX_DEPTH: Final = 100
+#: Maximum nesting of parentheses and function calls in one expression. DynamoDB
+#: accepts ``a<b OR (a<b OR (...))`` 149 levels deep (299 operators, under its limit of 300).
+MAX_DEPTH: Final = 150
+#: DynamoDB's limit on the operators of one condition (comparators, AND, OR, NOT, BETWEEN, IN).
+MAX_OPERATORS: Final = 300
+#: DynamoDB's words for a condition past MAX_OPERATORS (it stops counting at one more).
+TOO_MANY_OPERATORS: Final = f"The expression contains too many operators; operator count: {MAX_OPERATORS + 1}"
 #: DynamoDB's limit on the length of any one expression string.
 MAX_EXPRESSION_BYTES: Final = 4096
 
@@ -136,9 +145,14 @@ class _Parser:
     def enter(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise errors.validation(
-                f"Invalid {self.kind}: The expression has too many nested levels; maximum: {MAX_DEPTH}"
-            )
+            raise self.too_deep()
+
+    def too_deep(self) -> errors.DynamoError:
+        if self.kind != "UpdateExpression" and _operator_tokens(self.tokens) > MAX_OPERATORS:
+            return errors.validation(f"Invalid {self.kind}: {TOO_MANY_OPERATORS}")
+        return errors.validation(
+            f"Invalid {self.kind}: The expression has too many nested levels; maximum: {MAX_DEPTH}"
+        )
 
     def syntax_error(self) -> errors.DynamoError:
         index = min(self.furthest, len(self.tokens) - 1)
@@ -166,6 +180,8 @@ class _Parser:
             return Parsed(node, self.redundant)
         except _Backtrack:
             raise self.syntax_error() from None
+        except RecursionError:  # a caller's own deep stack left less room than MAX_DEPTH needs
+            raise self.too_deep() from None
 
     def expect_eof(self) -> None:
         if self.peek().kind != "EOF":
@@ -188,13 +204,18 @@ class _Parser:
         return left
 
     def not_(self) -> ConditionNode:
-        if self.is_keyword(self.peek(), "NOT"):
+        nots = 0  # a loop, not recursion: a run of NOTs costs no stack
+        while self.is_keyword(self.peek(), "NOT"):
             self.i += 1
-            self.enter()
-            node = Not(self.not_())
-            self.depth -= 1
-            return node
-        return self.primary()
+            nots += 1
+        if nots > MAX_OPERATORS:
+            # Refused here rather than in validation (DynamoDB finds a syntax error later in the text
+            # first): every later walk of the tree would recurse once per NOT.
+            raise errors.validation(f"Invalid {self.kind}: {TOO_MANY_OPERATORS}")
+        node = self.primary()
+        for _ in range(nots):
+            node = Not(node)
+        return node
 
     def primary(self) -> ConditionNode:
         if self.at_op("("):
@@ -378,6 +399,19 @@ class _Parser:
             except _Backtrack:
                 self.i, self.depth = start, depth
         return self.operand()
+
+
+def _operator_tokens(tokens: list[Token]) -> int:
+    """The operators of a condition's tokens; a BETWEEN's own AND is part of the BETWEEN."""
+    count = 0
+    for token in tokens:
+        if token.kind == "OP":
+            count += token.text in _COMPARATORS
+        elif token.kind == "NAME":
+            word = token.text.upper()
+            count += word in _CONDITION_KEYWORDS
+            count -= word == "BETWEEN"
+    return count
 
 
 def parse(kind: ExpressionKind, text: str) -> Parsed:

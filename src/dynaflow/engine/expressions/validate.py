@@ -43,6 +43,7 @@ from dynaflow.engine.expressions.ast import (
     ProjectionNode,
     UpdateNode,
 )
+from dynaflow.engine.expressions.parser import MAX_OPERATORS, TOO_MANY_OPERATORS
 from dynaflow.engine.expressions.reserved import RESERVED_WORDS
 from dynaflow.engine.expressions.resolve import Problems, Resolver
 
@@ -207,36 +208,55 @@ def validate_condition(node: ConditionNode, resolver: Resolver, problems: Proble
     One walk, because every problem a condition can have after its syntax is one class ranked by
     reading order (``resolve.py``): each node resolves its operands first (an undefined name or
     value, a path too deep), then checks itself (operand count, distinct operands, operand types).
-    Returns the resolved tree.
+    The walk also counts operators, an operation before its operands, and the 301st is a problem
+    where it stands. Returns the resolved tree.
     """
     if redundant_parens:
         problems.add("parens", "The expression has redundant parentheses;")
     resolver.start(problems)
-    return _condition(node, resolver, problems)
+    return _ConditionWalk(resolver, problems).condition(node)
 
 
-def _condition(node: ConditionNode, resolver: Resolver, problems: Problems) -> ConditionNode:
-    if isinstance(node, And | Or):
-        first = _condition(node.left, resolver, problems)
-        return type(node)(first, _condition(node.right, resolver, problems))
-    if isinstance(node, Not):
-        return Not(_condition(node.operand, resolver, problems))
-    if isinstance(node, Compare):
-        left, right = _value_operand(node.left, resolver, problems), _value_operand(node.right, resolver, problems)
-        _distinct(node.op, left, right, problems)
-        if node.op not in ("=", "<>"):
-            _comparable(node.op, (left, right), problems)
-        return Compare(node.op, left, right)
-    if isinstance(node, Between):
-        operand, low, high = (_value_operand(o, resolver, problems) for o in (node.operand, node.low, node.high))
-        _distinct("BETWEEN", operand, low, problems)
-        _distinct("BETWEEN", operand, high, problems)
-        if _comparable("BETWEEN", (operand, low, high), problems):
-            _between_bounds(low, high, problems)
-        return Between(operand, low, high)
-    if isinstance(node, In):
-        operand = _value_operand(node.operand, resolver, problems)
-        choices = tuple(_value_operand(c, resolver, problems) for c in node.choices)
+class _ConditionWalk:
+    __slots__ = ("operators", "problems", "resolver")
+
+    def __init__(self, resolver: Resolver, problems: Problems) -> None:
+        self.resolver = resolver
+        self.problems = problems
+        self.operators = 0
+
+    def count(self) -> None:
+        self.operators += 1
+        if self.operators == MAX_OPERATORS + 1:
+            self.problems.add("operand_count", TOO_MANY_OPERATORS)
+
+    def condition(self, node: ConditionNode) -> ConditionNode:
+        problems = self.problems
+        if isinstance(node, And | Or):
+            self.count()
+            first = self.condition(node.left)
+            return type(node)(first, self.condition(node.right))
+        if isinstance(node, Not):
+            self.count()
+            return Not(self.condition(node.operand))
+        if isinstance(node, FunctionCondition):
+            return FunctionCondition(self.call(node.call))
+        self.count()
+        if isinstance(node, Compare):
+            left, right = self.operand(node.left), self.operand(node.right)
+            _distinct(node.op, left, right, problems)
+            if node.op not in ("=", "<>"):
+                _comparable(node.op, (left, right), problems)
+            return Compare(node.op, left, right)
+        if isinstance(node, Between):
+            operand, low, high = (self.operand(o) for o in (node.operand, node.low, node.high))
+            _distinct("BETWEEN", operand, low, problems)
+            _distinct("BETWEEN", operand, high, problems)
+            if _comparable("BETWEEN", (operand, low, high), problems):
+                _between_bounds(low, high, problems)
+            return Between(operand, low, high)
+        operand = self.operand(node.operand)
+        choices = tuple(self.operand(c) for c in node.choices)
         for choice in choices:
             _distinct("IN", operand, choice, problems)
         if len(choices) > MAX_IN_OPERANDS:
@@ -245,16 +265,23 @@ def _condition(node: ConditionNode, resolver: Resolver, problems: Problems) -> C
                 f"The IN operator is provided with too many operands; number of operands: {len(choices)}",
             )
         return In(operand, choices)
-    return FunctionCondition(_condition_call(node.call, resolver, problems))
 
+    def operand(self, operand: Operand) -> Operand:
+        if isinstance(operand, Call):
+            return self.call(operand)
+        resolved = self.resolver.operand(operand)
+        if isinstance(resolved, Path):
+            _check_path(resolved, self.problems)
+        return resolved
 
-def _value_operand(operand: Operand, resolver: Resolver, problems: Problems) -> Operand:
-    if isinstance(operand, Call):
-        return _condition_call(operand, resolver, problems)
-    resolved = resolver.operand(operand)
-    if isinstance(resolved, Path):
-        _check_path(resolved, problems)
-    return resolved
+    def call(self, call: Call) -> Call:
+        name = call.name
+        args = tuple(self.operand(a) for a in call.args)
+        resolved = Call(name, args)
+        arity = CONDITION_FUNCTIONS.get(name)
+        if arity is not None:  # an unknown name is reported by syntax_problem
+            _check_call(resolved, arity, self.problems)
+        return resolved
 
 
 def _comparable(name: str, operands: tuple[Operand, ...], problems: Problems) -> bool:
@@ -267,36 +294,31 @@ def _comparable(name: str, operands: tuple[Operand, ...], problems: Problems) ->
     return True
 
 
-def _condition_call(call: Call, resolver: Resolver, problems: Problems) -> Call:
-    name = call.name
-    args = tuple(_value_operand(a, resolver, problems) for a in call.args)
-    resolved = Call(name, args)
-    arity = CONDITION_FUNCTIONS.get(name)
-    if arity is None:  # reported by syntax_problem
-        return resolved
+def _check_call(call: Call, arity: int, problems: Problems) -> None:
+    name, args = call.name, call.args
     if len(args) != arity:
         problems.add(
             "operand_count",
             "Incorrect number of operands for operator or function; "
             f"operator or function: {name}, number of operands: {len(args)}",
         )
-        return resolved
+        return
     if len(args) == 2:
         _distinct(name, args[0], args[1], problems)
     if name in ("attribute_exists", "attribute_not_exists") and not isinstance(args[0], Path):
         problems.add("operand_type", f"Operator or function requires a document path; operator or function: {name}")
-        return resolved
+        return
     if name == "begins_with":
         for arg in args:
             type_ = literal_type(arg)
             if type_ is not None and type_ not in ("S", "B"):
                 problems.add("operand_type", _wrong_type(name, type_))
-                return resolved
+                return
     elif name == "attribute_type":
         type_ = literal_type(args[1])
         if type_ != "S":
             problems.add("operand_type", _wrong_type(name, type_ or "{NS,SS,L,BS,N,M,B,BOOL,NULL,S}"))
-            return resolved
+            return
         assert isinstance(args[1], Literal)
         wanted = args[1].value["S"]
         if wanted not in ATTRIBUTE_TYPES:
@@ -308,7 +330,6 @@ def _condition_call(call: Call, resolver: Resolver, problems: Problems) -> Call:
         type_ = literal_type(args[0])
         if type_ in ("N", "BOOL", "NULL"):
             problems.add("operand_type", _wrong_type(name, type_))
-    return resolved
 
 
 def _distinct(name: str, first: Operand, second: Operand, problems: Problems) -> None:
