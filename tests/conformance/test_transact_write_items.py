@@ -222,14 +222,30 @@ def test_key_of_the_wrong_type_is_a_validation_reason(dynamodb, tables):
                         "Message": "One or more parameter values were invalid: Type mismatch for key"}]
 
 
-def test_reasons_cover_every_action_together(dynamodb, tables):
-    # Why: a ValidationError reason does not hide other actions' condition failures.
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local evaluates every action and reports each one's reason")
+def test_a_validation_reason_stops_the_transaction_before_anything_is_evaluated(dynamodb, tables):
+    # Why: DynamoDB validates every action before running any and stops at the first invalid one:
+    # it alone gets a reason, later invalid actions and false conditions get None (as recorded by
+    # test suites run against AWS: ScyllaDB's Alternator tests).
     reasons = cancelled(lambda: dynamodb.transact_write_items(TransactItems=[
         check(tables.hash_s, {"pk": {"S": unique()}}, "attribute_exists(pk)"),
         delete(tables.hash_s, {"pk": {"N": "1"}}),
+        put(tables.hash_s, {"pk": {"N": "2"}}),
         put(tables.hash_s, {"pk": {"S": unique()}}),
     ]))
-    assert [r["Code"] for r in reasons] == ["ConditionalCheckFailed", "ValidationError", "None"]
+    assert reasons == [{"Code": "None"}, {"Code": "ValidationError", "Message": "One or more parameter values were "
+                       "invalid: Type mismatch for key"}, {"Code": "None"}, {"Code": "None"}]
+
+
+def test_condition_failures_are_all_reported(dynamodb, tables):
+    # Why: without a validation error, every false condition gets its own reason.
+    reasons = cancelled(lambda: dynamodb.transact_write_items(TransactItems=[
+        put(tables.hash_s, {"pk": {"S": unique()}}),
+        check(tables.hash_s, {"pk": {"S": unique()}}, "attribute_exists(pk)"),
+        check(tables.hash_s, {"pk": {"S": unique()}}, "attribute_exists(pk)"),
+    ]))
+    assert [r["Code"] for r in reasons] == ["None", "ConditionalCheckFailed", "ConditionalCheckFailed"]
+    assert "Message" not in reasons[0] and all("Message" in r for r in reasons[1:])
 
 
 def test_update_of_a_key_attribute_is_a_validation_reason(dynamodb, tables):

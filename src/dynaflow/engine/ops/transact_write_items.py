@@ -8,11 +8,15 @@ LMDB transaction together with every index entry and stream record its changes i
 1. the ClientRequestToken, if any: a live token with the same TransactItems answers at once
    without applying anything; with other TransactItems it is IdempotentParameterMismatchException
    (``idempotency.py``);
-2. for each action in order: read the item and evaluate its condition, then compute the new item
+2. an action found invalid before the job (``_prepare``: a key of the wrong type, an update of a
+   key attribute) cancels the transaction at once: it gets its ValidationError and every other
+   action ``None``, even another invalid one, and no condition is evaluated (DynamoDB validates
+   every action before running any, and stops at the first error);
+3. for each action in order: read the item and evaluate its condition, then compute the new item
    (update evaluation, item size) — every failure becomes that action's cancellation reason and
    the others still get theirs, as DynamoDB reports them;
-3. any reason other than ``None`` raises TransactionCanceledException with one reason per action;
-4. otherwise write every change, then record the token in the same transaction.
+4. any reason other than ``None`` raises TransactionCanceledException with one reason per action;
+5. otherwise write every change, then record the token in the same transaction.
 
 Validation before the job follows DynamoDB's order of checks (observed against DynamoDB Local):
 
@@ -133,6 +137,9 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
                 if record.digest != digest:
                     raise errors.idempotent_parameter_mismatch("")
                 return _response(request, record.replay_units)
+        first = next((action for action in actions if action.reason is not None), None)
+        if first is not None:  # found before reading anything: the first one cancels, unevaluated
+            raise errors.transaction_canceled([first.reason if action is first else _NONE for action in actions])
         reasons = [_evaluate(ctx, action) for action in actions]
         if any(reason is not _NONE for reason in reasons):
             raise errors.transaction_canceled(reasons)
