@@ -130,3 +130,52 @@ def test_oversized_keys_are_validation_errors_on_every_operation(dynamodb, table
     for call in (lambda: put(dynamodb, table, key), lambda: dynamodb.get_item(TableName=table, Key=key),
                  lambda: dynamodb.delete_item(TableName=table, Key=key)):
         assert_dynamo_error(call, "ValidationException")
+
+
+_LONGEST_NAME = "n" * 65535
+_TOO_LONG_NAME = "n" * 65536
+_NAME_TOO_LARGE = "Attribute name is too large, must be less than 65536 bytes"
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers InternalFailure for names this long")
+def test_attribute_names_of_65535_bytes_are_accepted(dynamodb, tables):
+    # Why: DynamoDB documents names "less than 64 KB" and takes 65535 bytes (AWS's behavior, as
+    # recorded by test suites run against it: ScyllaDB's Alternator tests).
+    key = {"pk": {"S": "longest-name"}}
+    put(dynamodb, tables.hash_s, {**key, _LONGEST_NAME: {"N": "1"}})
+    got = dynamodb.get_item(TableName=tables.hash_s, Key=key, ProjectionExpression="#n",
+                            ExpressionAttributeNames={"#n": _LONGEST_NAME})
+    assert got["Item"] == {_LONGEST_NAME: {"N": "1"}}
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers InternalFailure for names this long")
+@pytest.mark.parametrize("where", ["item", "attributes-to-get", "attribute-updates"])
+def test_longer_attribute_names_are_rejected(dynamodb, tables, where):
+    # Why: 65536 bytes is one too many, wherever a name is given.
+    key = {"pk": {"S": "too-long-name"}}
+    calls = {
+        "item": lambda: put(dynamodb, tables.hash_s, {**key, _TOO_LONG_NAME: {"N": "1"}}),
+        "attributes-to-get": lambda: dynamodb.get_item(TableName=tables.hash_s, Key=key,
+                                                       AttributesToGet=[_TOO_LONG_NAME]),
+        "attribute-updates": lambda: dynamodb.update_item(TableName=tables.hash_s, Key=key, AttributeUpdates={
+            _TOO_LONG_NAME: {"Action": "PUT", "Value": {"N": "1"}}}),
+    }
+    assert_dynamo_error(calls[where], "ValidationException", _NAME_TOO_LARGE)
+    assert "Item" not in dynamodb.get_item(TableName=tables.hash_s, Key=key)
+
+
+@pytest.mark.parametrize("where", ["projection", "update", "condition"])
+def test_longer_expression_attribute_names_are_rejected(dynamodb, tables, where):
+    # Why: the same limit applies to a name given through ExpressionAttributeNames.
+    key = {"pk": {"S": "too-long-name"}}
+    names = {"ExpressionAttributeNames": {"#n": _TOO_LONG_NAME}}
+    calls = {
+        "projection": lambda: dynamodb.get_item(TableName=tables.hash_s, Key=key, ProjectionExpression="#n", **names),
+        "update": lambda: dynamodb.update_item(TableName=tables.hash_s, Key=key, UpdateExpression="SET #n = :v",
+                                               ExpressionAttributeValues={":v": {"N": "1"}}, **names),
+        "condition": lambda: dynamodb.update_item(TableName=tables.hash_s, Key=key, UpdateExpression="SET a = :v",
+                                                  ConditionExpression="#n = :v",
+                                                  ExpressionAttributeValues={":v": {"N": "1"}}, **names),
+    }
+    assert_dynamo_error(calls[where], "ValidationException",
+                        f"ExpressionAttributeNames contains invalid value: {_NAME_TOO_LARGE} for key #n")

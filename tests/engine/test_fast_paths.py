@@ -167,6 +167,21 @@ def test_c_walk_declines_what_it_cannot_prove_cheaply() -> None:
     assert _sizes.canonical_size([("a", {"S": "x"})]) == -1
 
 
+@pytest.mark.parametrize("length", [65535, 65536])
+@pytest.mark.parametrize("nested", [False, True])
+def test_walks_agree_on_the_name_length_limit(length: int, nested: bool) -> None:
+    # Why: the proofs must not accept a name longer than DynamoDB takes; the checked walk words the
+    # error for a top-level name (and takes a nested map key, which DynamoDB does not limit alike).
+    from dynaflow.engine import _sizes
+
+    name = "n" * length
+    item: dict[str, Any] = {"a": {"M": {name: {"S": "x"}}}} if nested else {name: {"S": "x"}}
+    assert _sizes.canonical_size(item) == values._canonical_size_py(item)
+    assert (values._canonical_size_py(item) >= 0) == (length <= 65535)
+    checked = _outcome(values._validate_item_checked, item)
+    assert checked[0] == ("ok" if length <= 65535 or nested else "error")
+
+
 @pytest.mark.parametrize("kind", ["M", "L"])
 @pytest.mark.parametrize("wraps", [30, 31, 32, 33])
 def test_walks_agree_on_the_nesting_limit(kind: str, wraps: int) -> None:

@@ -162,6 +162,9 @@ distinct(PyObject *list)
     return result;
 }
 
+/* values.MAX_NAME_BYTES: the longest attribute name DynamoDB takes. */
+#define MAX_NAME_BYTES 65535
+
 /* Sum of the sizes of the names of an item or M (exact str keys), or -1. */
 static Py_ssize_t
 names_size(PyObject *map)
@@ -173,7 +176,7 @@ names_size(PyObject *map)
             return -1;
         }
         Py_ssize_t part = utf8_size(name);
-        if (part < 0) {
+        if (part < 0 || part > MAX_NAME_BYTES) { /* values.py words a name over the limit */
             return -1;
         }
         size += part;

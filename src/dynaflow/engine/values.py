@@ -66,6 +66,10 @@ MAX_DIGITS: Final = 38
 #: DynamoDB's nesting limit: 32 levels, the top-level attribute's value being level 1. So M and L
 #: values nest at most 31 deep and a value inside the 31st is the last level.
 MAX_NESTING_LEVELS: Final = 32
+#: Longest attribute name, in UTF-8 bytes: DynamoDB documents "less than 64 KB" and takes 65535.
+MAX_NAME_BYTES: Final = 65535
+#: DynamoDB's words for a longer name (after its per-parameter prefix).
+NAME_TOO_LARGE: Final = f"Attribute name is too large, must be less than {MAX_NAME_BYTES + 1} bytes"
 NESTING_MESSAGE: Final = "Nesting Levels have exceeded supported limits"
 ITEM_NESTING_MESSAGE: Final = f"{NESTING_MESSAGE}: Attributes in the item have nested levels beyond supported limit"
 
@@ -378,7 +382,10 @@ def _validate_item_checked(item: object) -> tuple[Item, int]:
     size = 0
     out: Item | None = None
     for name, av in item.items():
-        size += len(name) if name.isascii() else len(name.encode("utf-8"))
+        name_bytes = len(name) if name.isascii() else len(name.encode("utf-8"))
+        if name_bytes > MAX_NAME_BYTES:
+            raise errors.invalid_parameters(NAME_TOO_LARGE)
+        size += name_bytes
         if av.__class__ is dict and len(av) == 1:
             text = av.get("S")
             if text.__class__ is str:
@@ -452,6 +459,8 @@ def _name_size_or_fail(name: Any) -> int:
     if name.__class__ is not str:
         return -1
     size = len(name) if name.isascii() else len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:  # the checked walk words the error
+        return -1
     if len(_NAME_SIZES) >= _SIZE_MEMO_LIMIT:
         _NAME_SIZES.clear()
     _NAME_SIZES[name] = size

@@ -196,9 +196,15 @@ def expected_node(expected: Mapping[str, Any], conditional_operator: str | None)
     return _combine(nodes, conditional_operator)
 
 
+def _check_name(name: str) -> None:
+    if len(name) > values.MAX_NAME_BYTES // 4 and len(name.encode()) > values.MAX_NAME_BYTES:
+        raise _invalid(values.NAME_TOO_LARGE)
+
+
 def projection_node(names: Sequence[str]) -> ProjectionNode:
     seen: set[str] = set()
     for name in names:
+        _check_name(name)
         if name in seen:
             raise _invalid(f"Duplicate value in attribute name: {name}")
         seen.add(name)
@@ -209,6 +215,7 @@ def update_node(updates: Mapping[str, Any]) -> UpdateNode:
     """Validate and convert ``AttributeUpdates``."""
     actions: list[UpdateAction] = []
     for name, update in updates.items():
+        _check_name(name)
         action = update.get("Action") or "PUT"
         raw = update.get("Value")
         path = Path((name,))

@@ -294,6 +294,9 @@ def _checked_values(names: Mapping[str, str] | None, raw: Mapping[str, Any] | No
                 raise errors.validation(
                     f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
                 )
+            if len(name) > values.MAX_NAME_BYTES // 4 and len(name.encode()) > values.MAX_NAME_BYTES:
+                raise errors.validation(f"ExpressionAttributeNames contains invalid value: {values.NAME_TOO_LARGE} "
+                                        f"for key {key}")
     if raw is None:
         return None
     if not raw:

@@ -138,8 +138,9 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
                     raise errors.idempotent_parameter_mismatch("")
                 return _response(request, record.replay_units)
         first = next((action for action in actions if action.reason is not None), None)
-        if first is not None:  # found before reading anything: the first one cancels, unevaluated
-            raise errors.transaction_canceled([first.reason if action is first else _NONE for action in actions])
+        if first is not None and first.reason is not None:  # found before reading: it cancels alone
+            reason = first.reason
+            raise errors.transaction_canceled([reason if action is first else _NONE for action in actions])
         reasons = [_evaluate(ctx, action) for action in actions]
         if any(reason is not _NONE for reason in reasons):
             raise errors.transaction_canceled(reasons)
