@@ -42,6 +42,19 @@ def test_round_trip_headers(server_factory: Any, fake: FakeClient) -> None:
     assert fake.calls == [("ListTables", {})]
 
 
+# Operations without an output shape (TagResource, UntagResource) answer 200 with an empty body,
+# as DynamoDB does; every other success carries a JSON document, even an empty one.
+@pytest.mark.parametrize(("operation", "empty"), [("TagResource", True), ("UntagResource", True),
+                                                  ("DeleteItem", False)])
+def test_operations_without_output_have_an_empty_body(server_factory: Any, operation: str, empty: bool) -> None:
+    server = server_factory(FakeClient({operation: {}}))
+    request = post(b"{}", target=b"DynamoDB_20120810." + operation.encode())
+    status, headers, body = parse(raw_exchange(server.port, request))
+    assert status == 200
+    assert body == (b"" if empty else b"{}")
+    assert int(headers["content-length"]) == len(body) and int(headers["x-amz-crc32"]) == zlib.crc32(body)
+
+
 # JSON 1.1 requests are answered in 1.1.
 def test_json_11_content_type_echoed(server_factory: Any, fake: FakeClient) -> None:
     server = server_factory(fake)

@@ -32,6 +32,8 @@ log = logging.getLogger("dynaflow.wire")
 
 HEALTH_BODY = b"healthy: dynaflow"
 _CORS_EXPOSE = b"x-amzn-RequestId,x-amzn-ErrorType,x-amz-crc32,Date"
+#: Operations whose success has no output shape: DynamoDB answers them with an empty body.
+_NO_OUTPUT = frozenset({"TagResource", "UntagResource"})
 _SCHEMA_CHANGES = frozenset({"CreateTable", "DeleteTable", "UpdateTable"})
 # Response header lines built once: the per-request work is the request id and the CRC.
 _CORS_HEADERS = b"Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: %s\r\n" % _CORS_EXPOSE
@@ -127,7 +129,7 @@ class WireApp:
             result = await self.client.call_wire(operation, data)
             if operation in _SCHEMA_CHANGES and isinstance(data.get("TableName"), str):
                 self.authorizer.forget(data["TableName"])
-            payload = orjson.dumps(result)
+            payload = b"" if operation in _NO_OUTPUT else orjson.dumps(result)
             status = 200
             error_type = None
         except Exception as exc:
