@@ -107,3 +107,20 @@ def test_tags_are_gone_with_the_table(dynamodb, table_factory):
     dynamodb.delete_table(TableName=name)
     table_factory(name=name)
     assert dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
+
+
+@pytest.mark.parametrize(("tags", "message"), [
+    ([{"Key": f"k{i}", "Value": "v"} for i in range(51)],
+     "Number of Tags exceed the current limit for the provided ResourceArn"),
+    ([{"Key": "hi!", "Value": "v"}], "The Tag Key provided is invalid, Key: hi!"),
+    ([{"Key": "aws:x", "Value": "v"}], "Tag Key cannot be prefixed with aws:, Key: aws:x"),
+    ([{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}], "Duplicate Tag Keys provided as input"),
+], ids=["fifty-one", "key-characters", "aws-prefix", "duplicate-key"])
+def test_create_table_applies_the_tag_rules(dynamodb, tags, message):
+    # Why: tags given at creation follow TagResource's rules, and a refused request creates nothing.
+    name = table_name()
+    assert_dynamo_error(lambda: dynamodb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST", Tags=tags,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}]), "ValidationException", message)
+    assert name not in dynamodb.list_tables()["TableNames"]

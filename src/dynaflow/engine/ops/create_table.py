@@ -13,6 +13,7 @@ from typing import Any
 
 from dynaflow.engine import errors, indexes, streams
 from dynaflow.engine.catalog import Catalog, table_from_description
+from dynaflow.engine.ops.tag_resource import MAX_TAGS, check_tags, too_many
 from dynaflow.engine.state import Deferred, EngineState, Output
 from dynaflow.engine.writer import WriteContext
 
@@ -75,6 +76,11 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     mode, throughput = throughput_for(request)
     index_fields = indexes.validate_create(request, mode, state.table_arn(name))
     stream_view = streams.check_specification(request.get("StreamSpecification"), creating=True)
+    tags = request.get("Tags") or []
+    if tags:  # the rules TagResource applies, so a table can never hold tags it would refuse
+        tags = check_tags(tags)
+        if len(tags) > MAX_TAGS:
+            raise too_many()
     now = state.clock()
     description: dict[str, Any] = {
         "AttributeDefinitions": [
@@ -88,7 +94,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         "TableArn": state.table_arn(name),
         "TableId": str(uuid.uuid4()),
         "DeletionProtectionEnabled": bool(request.get("DeletionProtectionEnabled", False)),
-        "_Tags": list(request.get("Tags") or []),
+        "_Tags": tags,
     }
     description.update(index_fields)
     if mode == "PAY_PER_REQUEST":
