@@ -154,3 +154,12 @@ def test_ttl_delete_identity_reaches_boto3(open_server: Any) -> None:
             time.sleep(0.2)
     assert removes, "the item never expired"
     assert removes[0]["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+
+
+# DescribeEndpoints names the address the client reached the server at, so a client using endpoint
+# discovery can call it.
+def test_described_endpoint_is_usable(open_server: Any) -> None:
+    client = boto3_client(open_server.url)
+    (endpoint,) = client.describe_endpoints()["Endpoints"]
+    assert endpoint["CachePeriodInMinutes"] == 1440
+    assert boto3_client(f"http://{endpoint['Address']}").list_tables()["TableNames"] == []

@@ -111,8 +111,14 @@ def test_internal_error_is_500_and_counted(server_factory: Any, fake: FakeClient
 # GET / is the health check; OPTIONS is a CORS preflight echoing what the browser asks for.
 def test_health_and_cors_preflight(server_factory: Any, fake: FakeClient) -> None:
     server = server_factory(fake)
-    status, _, body = parse(raw_exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
-    assert status == 200 and body.startswith(b"healthy")
+    status, headers, body = parse(raw_exchange(server.port, b"GET / HTTP/1.1\r\nHost: db.example:8000\r\n\r\n"))
+    assert status == 200 and body == b"healthy: db.example:8000"  # DynamoDB names the host it was reached at
+    assert headers["server"]  # every answer names the server, as DynamoDB's do
+    for path in (b"/abc", b"/health", b"/index.htm"):  # only the root is the health check
+        status, _, _ = parse(raw_exchange(server.port, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n"))
+        assert 400 <= status <= 404
+    status, headers, _ = parse(raw_exchange(server.port, b"OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n"))
+    assert status == 200 and not any(name.startswith("access-control-") for name in headers)  # no Origin: not CORS
     preflight = (b"OPTIONS / HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:8001\r\n"
                  b"Access-Control-Request-Method: POST\r\n"
                  b"Access-Control-Request-Headers: content-type,x-amz-target,authorization\r\n\r\n")

@@ -93,20 +93,40 @@ def test_request_ids_are_52_chars_and_unique() -> None:
     assert all(re.fullmatch(r"[A-Z0-9]{52}", i) for i in ids)
 
 
-# gzip responses only when the client accepts them (q=0 means no).
-@pytest.mark.parametrize(
-    ("header", "ok"),
-    [(b"gzip", True), (b"deflate, gzip;q=0.5", True), (b"gzip;q=0", False), (b"identity", False), (None, False),
-     (b"GZIP", True), (b"gzip;q=bad", False)],
-)
-def test_accepts_gzip(header: bytes | None, ok: bool) -> None:
-    assert protocol.accepts_gzip(header) is ok
+# Accept-Encoding is read as DynamoDB reads it (as recorded by test suites run against AWS):
+# q-values, the * wildcard, ties, and its treatment of malformed entries.
+@pytest.mark.parametrize(("header", "chosen"), [
+    (None, None), (b"", None), (b"identity", None), (b"br", None), (b"zstd", None), (b"compress", None),
+    (b"x-gzip", None), (b"gzip", b"gzip"), (b"deflate", b"deflate"), (b"gzip, deflate", b"gzip"),
+    (b"br, identity, deflate, gzip", b"deflate"), (b"GZIP, identity", b"gzip"), (b"dog, gzip ,, cat", b"gzip"),
+    (b"gzip;q=0.8, deflate;q=0.5", b"gzip"), (b"br, gzip;q=0, deflate; q = 0.5 , identity;q=0", b"deflate"),
+    (b"*", b"gzip"), (b"*, deflate;q=0.5", b"gzip"), (b"*, deflate", b"deflate"), (b"*, identity", b"gzip"),
+    (b"*, gzip;q=0.5", b"deflate"), (b"gzip ;q=0", None), (b"identity;q=0", None), (b"*;q=0", None),
+    (b"*;q=0.5,identity", b"gzip"), (b"gzip;q=0.5,identity;q=0.8", b"gzip"), (b"br;q=0.8,identity;q=0.5,*;q=0", None),
+    (b'"gzip"', None), (b"gzip br", None), (b"gzip:q=1", None), (b"deflate;q=0.5, gzip;q=31", b"gzip"),
+    (b"gzip;q=31,deflate;q=51", b"gzip"), (b"deflate;q=0.5, gzip;q=0.2", b"deflate"),
+    (b"deflate;q=0.5, gzip;q=1;q=0.2", b"gzip"), (b"deflate;q=0.5,gzip;q=0.", b"deflate"),
+    (b"deflate;q=0.5,gzip;q=0.x", b"gzip"), (b"deflate;q=-0.5,gzip;q=0.2", b"gzip"), (b"gzip;nq=1;q=0 ", None),
+    (b"gzip;q=0, gzip;q=1, gzip;q=0", b"gzip"), (b"br,identity;q=0.5,gzip;q=0.0001", b"gzip"),
+])
+def test_response_encoding(header: bytes | None, chosen: bytes | None) -> None:
+    assert protocol.response_encoding(header) == chosen
 
 
-# Compressed responses round-trip through gzip.
+# Compressed responses round-trip through gzip and deflate (zlib-wrapped, as HTTP defines it).
 def test_compress_round_trips() -> None:
     body = orjson.dumps({"Items": [{"pk": {"S": "x" * 100}}] * 50})
     assert gzip.decompress(protocol.compress(body)) == body
+    assert zlib.decompress(protocol.compress(body, b"deflate")) == body
+
+
+# A gzip request body may hold several members; they are one body, and junk after them is ignored.
+def test_multi_member_gzip_bodies() -> None:
+    body = protocol.decode_body(gzip.compress(b'{"a":') + gzip.compress(b"1}"), b"gzip")
+    assert body == b'{"a":1}'
+    assert protocol.decode_body(gzip.compress(b"{}") + b"junk", b"gzip") == b"{}"
+    with pytest.raises(errors.DynamoError):
+        protocol.decode_body(gzip.compress(b"{}")[:-1], b"gzip")
 
 
 # DynamoDB capitalizes Message for SerializationException and AccessDeniedException only.

@@ -30,6 +30,8 @@ from dynaflow.wire.sigv4 import Identity, SigV4Verifier
 
 log = logging.getLogger("dynaflow.wire")
 
+#: The health answer's body when the request names no Host; otherwise ``healthy: <host>``, as
+#: DynamoDB answers ``healthy: dynamodb.<region>.amazonaws.com``.
 HEALTH_BODY = b"healthy: dynaflow"
 _CORS_EXPOSE = b"x-amzn-RequestId,x-amzn-ErrorType,x-amz-crc32,Date"
 #: Operations whose success has no output shape: DynamoDB answers them with an empty body.
@@ -127,6 +129,8 @@ class WireApp:
             if identity.policy is not None:
                 await self.authorizer.authorize(identity, operation, data)
             result = await self.client.call_wire(operation, data)
+            if operation == "DescribeEndpoints" and b"host" in headers:
+                result = _reached_at(result, headers[b"host"])
             if operation in _SCHEMA_CHANGES and isinstance(data.get("TableName"), str):
                 self.authorizer.forget(data["TableName"])
             payload = b"" if operation in _NO_OUTPUT else orjson.dumps(result)
@@ -143,12 +147,14 @@ class WireApp:
             self.stats.by_error[err.type] = self.stats.by_error.get(err.type, 0) + 1
             status, payload = render(err)
             error_type = err.type
-        gzipped = b""
-        if len(payload) >= protocol.MIN_GZIP_BYTES and protocol.accepts_gzip(headers.get(b"accept-encoding")):
-            payload = protocol.compress(payload)
-            gzipped = b"Content-Encoding: gzip\r\n"
+        encoded = b""
+        if len(payload) >= protocol.MIN_COMPRESS_BYTES:
+            encoding = protocol.response_encoding(headers.get(b"accept-encoding"))
+            if encoding is not None:
+                payload = protocol.compress(payload, encoding)
+                encoded = b"Content-Encoding: %s\r\n" % encoding
         response = HttpResponse(status, b"x-amzn-RequestId: %s\r\n%s%s%sx-amz-crc32: %d\r\n" % (
-            request_id, cors, content_type, gzipped, zlib.crc32(payload)), payload)
+            request_id, cors, content_type, encoded, zlib.crc32(payload)), payload)
         if self.access_log is None:
             return response
         return self._finish(request, response, request_id, identity.access_key_id if identity else None,
@@ -159,8 +165,10 @@ class WireApp:
         method = request.method
         if method == b"OPTIONS":
             return self._preflight(request, head, request_id)
-        if method in (b"GET", b"HEAD"):
-            return self._finish(request, HttpResponse(200, head + b"Content-Type: text/plain\r\n", HEALTH_BODY),
+        if method in (b"GET", b"HEAD") and request.url.split(b"?", 1)[0] == b"/":
+            host = request.headers.get(b"host")
+            body = b"healthy: " + host if host else HEALTH_BODY
+            return self._finish(request, HttpResponse(200, head + b"Content-Type: text/plain\r\n", body),
                                 request_id, None, None, None)
         response = HttpResponse(404, head + _NOT_JSON_CRC, protocol.NOT_JSON_PROTOCOL_BODY)
         return self._finish(request, response, request_id, None, None, "UnknownOperationException")
@@ -169,8 +177,8 @@ class WireApp:
         requested_headers = request.headers.get(b"access-control-request-headers")
         requested_method = request.headers.get(b"access-control-request-method")
         headers: list[tuple[bytes, bytes]] = []
-        if b"origin" not in request.headers:
-            headers.append((b"Access-Control-Allow-Origin", b"*"))
+        if b"origin" not in request.headers:  # not a CORS request: DynamoDB adds no CORS headers
+            return self._finish(request, HttpResponse(200, head), request_id, None, None, None)
         headers.append((b"Access-Control-Allow-Methods", requested_method or b"POST, GET, OPTIONS"))
         if requested_headers:
             headers.append((b"Access-Control-Allow-Headers", requested_headers))
@@ -194,3 +202,10 @@ class WireApp:
                 started=request.started,
             )
         return response
+
+
+def _reached_at(result: dict[str, Any], host: bytes) -> dict[str, Any]:
+    """DescribeEndpoints over the wire: the address is the one the client used to reach this server
+    (its Host header), which only the HTTP layer knows; the engine answers its configured one."""
+    endpoints = [{**endpoint, "Address": host.decode("latin-1")} for endpoint in result.get("Endpoints", [])]
+    return {**result, "Endpoints": endpoints}

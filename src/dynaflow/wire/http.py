@@ -151,7 +151,8 @@ class HttpServerState:
     def tick(self) -> None:
         """Refresh the cached ``Date`` line and the coarse clock (called about once a second)."""
         self.date = formatdate(usegmt=True).encode()
-        self.date_block = self.date + b"\r\nContent-Length: "
+        # DynamoDB names itself in a Server header on every answer; ours rides in the cached block.
+        self.date_block = self.date + b"\r\nServer: dynaflow\r\nContent-Length: "
         self.now = time.monotonic()
 
     def protocol_factory(self) -> HttpConnection:

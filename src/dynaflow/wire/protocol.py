@@ -15,8 +15,9 @@ order DynamoDB answers in, so a request with several faults gets DynamoDB's erro
 Size limit: DynamoDB's largest request is a 16 MB ``BatchWriteItem``; a body (raw or inflated)
 over 16 MiB gets ``413``. Responses carry ``x-amzn-RequestId`` (52 characters from ``A-Z2-7``,
 like DynamoDB's) and ``x-amz-crc32``, the CRC32 of the body bytes as sent, compressed or not (what
-the AWS SDKs check). Responses are gzip-compressed when the client accepts it and the body is at
-least :data:`MIN_GZIP_BYTES` long; smaller bodies cost more to compress than to send.
+the AWS SDKs check). Responses of at least :data:`MIN_COMPRESS_BYTES` (DynamoDB's 4 KB) are
+compressed with gzip or deflate when ``Accept-Encoding`` allows one (:func:`response_encoding`,
+which follows DynamoDB's reading of the header, quirks included).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ import orjson
 from dynaflow.engine import errors
 
 MAX_REQUEST_BYTES: Final = 16 * 1024 * 1024
-MIN_GZIP_BYTES: Final = 1024
+#: DynamoDB compresses answers from 4 KB on; smaller ones cost more to compress than to send.
+MIN_COMPRESS_BYTES: Final = 4096
 
 DYNAMODB_SERVICE: Final = "DynamoDB_20120810"
 STREAMS_SERVICE: Final = "DynamoDBStreams_20120810"
@@ -114,16 +116,24 @@ def decode_body(raw: bytes, content_encoding: bytes | None, *, limit: int = MAX_
         wbits = zlib.MAX_WBITS
     else:
         raise errors.serialization(f"Unsupported Content-Encoding: {encoding.decode('latin-1')}")
-    inflater = zlib.decompressobj(wbits)
-    try:
-        body = inflater.decompress(raw, limit + 1)
-    except zlib.error:
-        raise errors.serialization("The request body could not be decompressed") from None
-    if len(body) > limit:
-        raise RequestTooLarge
-    if not inflater.eof:
-        raise errors.serialization("The request body could not be decompressed")
-    return body
+    parts: list[bytes] = []
+    size = 0
+    rest = raw
+    while True:  # a gzip body may hold several members, one after another (RFC 1952)
+        inflater = zlib.decompressobj(wbits)
+        try:
+            part = inflater.decompress(rest, limit + 1 - size)
+        except zlib.error:
+            raise errors.serialization("The request body could not be decompressed") from None
+        size += len(part)
+        if size > limit:
+            raise RequestTooLarge
+        if not inflater.eof:
+            raise errors.serialization("The request body could not be decompressed")
+        parts.append(part)
+        rest = inflater.unused_data
+        if wbits == zlib.MAX_WBITS or rest[:2] != b"\x1f\x8b":  # junk after the last member is ignored
+            return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
@@ -173,34 +183,70 @@ def new_request_id_bytes() -> bytes:
 _gzip_cache: dict[bytes, bool] = {}
 
 
-def accepts_gzip(accept_encoding: bytes | None) -> bool:
-    """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` does not); answers are remembered."""
+def response_encoding(accept_encoding: bytes | None) -> bytes | None:
+    """``b"gzip"``, ``b"deflate"`` or None: how to encode an answer for this ``Accept-Encoding``.
+
+    DynamoDB's reading of the header: entries are ``coding;q=value``, case-insensitive, blanks
+    around them ignored; a coding that is not a plain token is ignored (``"gzip"``, ``gzip br``);
+    the first ``q`` of an entry counts, one that does not parse counts as 1, and it is clamped to
+    0..1; a coding listed twice takes its highest ``q``; ``*`` stands for every coding not listed;
+    ``identity`` is ignored. The highest positive ``q`` wins; on a tie a listed coding beats one
+    that ``*`` stands for, the first listed wins among listed ones, and gzip among the others.
+    Answers are remembered per header value.
+    """
     if not accept_encoding:
-        return False
-    cached = _gzip_cache.get(accept_encoding)
-    if cached is None:
-        cached = _accepts_gzip(accept_encoding)
-        if len(_gzip_cache) < 256:
-            _gzip_cache[accept_encoding] = cached
-    return cached
+        return None
+    cached = _encoding_cache.get(accept_encoding, _UNSEEN)
+    if cached is _UNSEEN:
+        cached = _response_encoding(accept_encoding)
+        if len(_encoding_cache) < 256:
+            _encoding_cache[accept_encoding] = cached
+    return cached  # type: ignore[return-value]
 
 
-def _accepts_gzip(accept_encoding: bytes) -> bool:
-    if b"gzip" not in accept_encoding.lower():
-        return False
-    for part in accept_encoding.lower().split(b","):
-        name, _, params = part.partition(b";")
-        if name.strip() in (b"gzip", b"x-gzip"):
-            params = params.replace(b" ", b"")
-            if params.startswith(b"q="):
+_UNSEEN: Final = object()
+_encoding_cache: dict[bytes, object] = {}
+_TOKEN: Final = re.compile(rb"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+_CODINGS: Final = (b"gzip", b"deflate")
+
+
+def _response_encoding(accept_encoding: bytes) -> bytes | None:
+    listed: dict[bytes, float] = {}  # coding -> q, in the order first listed
+    wildcard: float | None = None
+    for entry in accept_encoding.split(b","):
+        coding, *params = entry.split(b";")
+        coding = coding.strip().lower()
+        if not _TOKEN.fullmatch(coding):
+            continue
+        q = 1.0
+        for param in params:
+            name, equals, value = param.partition(b"=")
+            if equals and name.strip().lower() == b"q":
                 try:
-                    return float(params[2:]) > 0
+                    q = min(max(float(value.strip()), 0.0), 1.0)
                 except ValueError:
-                    return False
-            return True
-    return False
+                    q = 1.0
+                break
+        if coding == b"*":
+            wildcard = q if wildcard is None else max(wildcard, q)
+        elif coding in _CODINGS:
+            listed[coding] = max(listed.get(coding, q), q)
+    best: tuple[float, int, int] | None = None
+    choice: bytes | None = None
+    order = list(listed)
+    for preference, coding in enumerate(_CODINGS):
+        if coding in listed:
+            rank = (listed[coding], 1, -order.index(coding))
+        elif wildcard is not None:
+            rank = (wildcard, 0, -preference)
+        else:
+            continue
+        if rank[0] > 0 and (best is None or rank > best):
+            best, choice = rank, coding
+    return choice
 
 
-def compress(body: bytes) -> bytes:
-    """gzip ``body`` at a level that favors CPU over ratio (level 1 is ~5x cheaper than 9)."""
-    return zlib.compress(body, 1, wbits=16 + zlib.MAX_WBITS)
+def compress(body: bytes, encoding: bytes = b"gzip") -> bytes:
+    """``body`` in ``encoding`` (gzip, or zlib-wrapped deflate as HTTP defines it), at a level that
+    favors CPU over ratio (level 1 is ~5x cheaper than 9)."""
+    return zlib.compress(body, 1, wbits=16 + zlib.MAX_WBITS if encoding == b"gzip" else zlib.MAX_WBITS)
