@@ -255,6 +255,40 @@ def test_unknown_stream_is_not_found(streams, streamed):
                         f"Requested resource not found: Stream: {missing} not found")
 
 
+_MALFORMED_ARN = "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf"
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers ResourceNotFoundException or ignores the ARN")
+@pytest.mark.parametrize("operation", ["describe", "iterator", "list-start"])
+def test_a_string_that_is_no_stream_arn_is_invalid(streams, streamed, operation):
+    # Why: an ARN that could not name any stream is a ValidationException (as recorded by test suites
+    # run against AWS: ScyllaDB's Alternator tests); a well-formed one naming no stream is not found.
+    table, _ = streamed
+    calls = {
+        "describe": lambda: streams.describe_stream(StreamArn=_MALFORMED_ARN),
+        "iterator": lambda: streams.get_shard_iterator(StreamArn=_MALFORMED_ARN, ShardIteratorType="LATEST",
+                                                       ShardId="shardId-00000000000000000000-00000000"),
+        "list-start": lambda: streams.list_streams(TableName=table, ExclusiveStartStreamArn=_MALFORMED_ARN),
+    }
+    assert_dynamo_error(calls[operation], "ValidationException", "Invalid StreamArn")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local caps the limit instead of refusing it")
+@pytest.mark.parametrize("limit", [101, 100000])
+def test_list_limit_above_one_hundred_is_invalid(streams, limit):
+    # Why: ListStreams' Limit is 1 to 100.
+    assert_dynamo_error(lambda: streams.list_streams(Limit=limit), "ValidationException",
+                        f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than "
+                        "or equal to 100")
+
+
+def test_describe_after_an_unknown_shard_lists_no_shards(streams, streamed):
+    # Why: paging after a shard id past every shard of the stream is an empty page, not an error.
+    _, arn = streamed
+    description = streams.describe_stream(StreamArn=arn, ExclusiveStartShardId="zzzzzzzzzzzzzzzzzzzzzzzzsfasdgagadfadf")
+    assert description["StreamDescription"]["Shards"] == []
+
+
 def test_unknown_shard_is_not_found(streams, streamed):
     # Why: GetShardIterator for a shard the stream does not have is ResourceNotFoundException.
     _, arn = streamed

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import struct
 import time
 from types import TracebackType
@@ -52,7 +53,18 @@ _IMAGES: Final = ("Keys", "NewImage", "OldImage")
 # ---------------------------------------------------------------- lookups
 
 
+#: The shape of a stream ARN, ``arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>``;
+#: anything else is not a stream that could exist, which DynamoDB answers with ValidationException.
+_STREAM_ARN: Final = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]*:\d{12}:table/[A-Za-z0-9_.-]{3,255}/stream/\S+")
+
+
+def _check_arn(arn: str) -> None:
+    if not _STREAM_ARN.fullmatch(arn):
+        raise errors.validation("Invalid StreamArn")
+
+
 def _find_stream(state: EngineState, txn: Any, arn: str) -> dict[str, Any]:
+    _check_arn(arn)
     stream_id = streams.stream_id_of(txn, state.env, arn)
     meta = load_meta(txn, state.env, stream_id) if stream_id is not None else None
     if meta is None:
@@ -76,8 +88,10 @@ def _now_ms(state: EngineState) -> int:
 
 def list_streams(state: EngineState, request: dict[str, Any]) -> dict[str, Any]:
     table_name = request.get("TableName")
-    limit = min(int(request.get("Limit") or MAX_LIST), MAX_LIST)
+    limit = int(request.get("Limit") or MAX_LIST)  # the shape check caps it at MAX_LIST
     start = request.get("ExclusiveStartStreamArn")
+    if start:
+        _check_arn(start)
     env = state.env
     found: list[dict[str, Any]] = []
     more = False
@@ -104,7 +118,7 @@ def list_streams(state: EngineState, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe_stream(state: EngineState, request: dict[str, Any]) -> dict[str, Any]:
-    limit = min(int(request.get("Limit") or MAX_LIST), MAX_LIST)
+    limit = int(request.get("Limit") or MAX_LIST)  # the shape check caps it at MAX_LIST
     start = request.get("ExclusiveStartShardId")
     shard_filter = request.get("ShardFilter") or {}
     env = state.env
@@ -115,7 +129,8 @@ def describe_stream(state: EngineState, request: dict[str, Any]) -> dict[str, An
             shards = [s for s in shards if s.get("Parent") == shard_filter["ShardId"]]
         if start:
             ids = [s["Id"] for s in shards]
-            shards = shards[ids.index(start) + 1:] if start in ids else shards
+            # After the named shard; a shard id that is not the stream's starts after it in id order.
+            shards = shards[ids.index(start) + 1:] if start in ids else [s for s in shards if s["Id"] > start]
         page, rest = shards[:limit], shards[limit:]
         described = []
         for shard in page:

@@ -10,7 +10,7 @@ from dynaflow.engine.shapes.types import Enum, Integer, optional, required, stru
 INPUT: Final = struct(
     "DescribeStreamInput",
     required("StreamArn", STREAM_ARN),
-    optional("Limit", Integer(min=1)),
+    optional("Limit", Integer(min=1, max=100)),
     optional("ExclusiveStartShardId", SHARD_ID),
     optional(
         "ShardFilter",

@@ -11,6 +11,6 @@ from dynaflow.engine.shapes.types import Integer, String, optional, struct
 INPUT: Final = struct(
     "ListStreamsInput",
     optional("TableName", String(min=3, max=255, pattern=NAME_PATTERN)),
-    optional("Limit", Integer(min=1)),
+    optional("Limit", Integer(min=1, max=100)),
     optional("ExclusiveStartStreamArn", STREAM_ARN),
 )
