@@ -88,3 +88,60 @@ def test_two_updates_of_one_index_are_rejected(dynamodb, table_factory):
                                                                                    {"Delete": {"IndexName": "by_g"}}]),
                         "ValidationException",
                         "Only one global secondary index update per index is allowed simultaneously. Index: by_g")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local's type mismatch message names no attribute")
+def test_a_deleted_gsi_no_longer_constrains_writes(dynamodb, table_factory):
+    # Why: once an index is gone, its key attribute is an ordinary attribute of any type again.
+    name = table_factory("S", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, *G_DEF],
+                         GlobalSecondaryIndexes=[GSI])
+    assert_dynamo_error(lambda: dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}, "g": {"N": "7"}}),
+                        "ValidationException", "Type mismatch for Index Key g")
+    dynamodb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_g"}}])
+    wait_index(dynamodb, name, "by_g", None)
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}, "g": {"N": "7"}})
+    dynamodb.update_item(TableName=name, Key={"pk": {"S": "b"}}, UpdateExpression="SET g = :e",
+                         ExpressionAttributeValues={":e": {"S": ""}})
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'invalid attribute, SchemaElement redefined ...'")
+def test_a_new_index_cannot_redefine_an_attribute_type(dynamodb, table_factory):
+    # Why: a key attribute has one type for the table and all its indexes.
+    name = table_factory("S", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, *G_DEF],
+                         GlobalSecondaryIndexes=[GSI])
+    second = {**GSI, "IndexName": "by_g2"}
+    assert_dynamo_error(lambda: dynamodb.update_table(
+        TableName=name, AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "N"}],
+        GlobalSecondaryIndexUpdates=[{"Create": second}]), "ValidationException",
+        "One or more parameter values were invalid: Attributes cannot be redefined")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'Size limit exceeded', without the limit")
+@pytest.mark.parametrize(("key_type", "size", "message"), [
+    ("HASH", 2049, "Size of hashkey has exceeded the maximum size limit of2048 bytes"),
+    ("RANGE", 1025, "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"),
+])
+def test_index_keys_have_the_key_size_limits(dynamodb, table_factory, key_type, size, message):
+    # Why: an attribute that is an index key is limited like a table key (2048 bytes for a partition
+    # key, 1024 for a sort key); one byte less is accepted.
+    schema = [{"AttributeName": "g", "KeyType": "HASH"}] if key_type == "HASH" else [
+        {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "g", "KeyType": "RANGE"}]
+    name = table_factory("S", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, *G_DEF],
+                         GlobalSecondaryIndexes=[{**GSI, "KeySchema": schema}])
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "fits"}, "g": {"S": "x" * (size - 1)}})
+    assert_dynamo_error(lambda: dynamodb.put_item(TableName=name, Item={"pk": {"S": "over"}, "g": {"S": "x" * size}}),
+                        "ValidationException", message)
+    assert "Item" not in dynamodb.get_item(TableName=name, Key={"pk": {"S": "over"}})
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local fails writes (InternalFailure) while a GSI is CREATING")
+def test_backfill_skips_items_whose_key_is_too_long(dynamodb, table_factory):
+    # Why: items stored before the index exist whatever their size; the index holds only the ones
+    # whose value fits its key.
+    name = table_factory("S")
+    for size in (1024, 1025, 2048, 2049):
+        dynamodb.put_item(TableName=name, Item={"pk": {"S": f"p{size}"}, "g": {"S": "x" * size}})
+    dynamodb.update_table(TableName=name, AttributeDefinitions=G_DEF, GlobalSecondaryIndexUpdates=[{"Create": GSI}])
+    wait_index(dynamodb, name, "by_g", "ACTIVE")
+    indexed = dynamodb.scan(TableName=name, IndexName="by_g")["Items"]
+    assert sorted(i["pk"]["S"] for i in indexed) == ["p1024", "p1025", "p2048"]

@@ -60,7 +60,14 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from dynaflow.engine import errors, keys, records
-from dynaflow.engine.values import AttributeValue, Item, item_size
+from dynaflow.engine.values import (
+    MAX_PARTITION_KEY_SIZE,
+    MAX_SORT_KEY_SIZE,
+    AttributeValue,
+    Item,
+    item_size,
+    value_size,
+)
 
 if TYPE_CHECKING:
     from dynaflow.engine.catalog import Table
@@ -285,8 +292,15 @@ def indexes_from_description(description: dict[str, Any], table_hash: KeyAttr,
 
 
 def item_problem(indexes: Iterable[Index], item: Item) -> errors.DynamoError | None:
-    """The error DynamoDB raises for an item whose index key attribute has a bad value, if any."""
+    """The error DynamoDB raises for an item whose index key attribute has a bad value, if any.
+
+    Only indexes that writes maintain count: once a GSI is being dropped its key rules no longer
+    bind the table's items. A key value over the key size limits (2048 bytes for a partition key,
+    1024 for a sort key) is refused like one of the table's own keys, and a backfill skips it.
+    """
     for index in indexes:
+        if index.state.status not in _MAINTAINED:
+            continue
         for attr in (index.hash_key, index.range_key):
             if attr is None:
                 continue
@@ -305,6 +319,13 @@ def item_problem(indexes: Iterable[Index], item: Item) -> errors.DynamoError | N
                     "is not supported. The AttributeValue for a key attribute cannot contain an empty "
                     f"{'string' if type_ == 'S' else 'binary'} value. IndexName: {index.name}, IndexKey: {name}"
                 )
+            if type_ != "N" and len(av[type_]) > MAX_SORT_KEY_SIZE // 4:  # cheap bound before sizing
+                if attr is index.hash_key and value_size(av) > MAX_PARTITION_KEY_SIZE:
+                    return errors.invalid_parameters("Size of hashkey has exceeded the maximum size limit of2048 bytes")
+                if attr is index.range_key and value_size(av) > MAX_SORT_KEY_SIZE:
+                    return errors.invalid_parameters(
+                        "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+                    )
     return None
 
 
@@ -801,6 +822,30 @@ def _ordered(entry: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- UpdateTable GlobalSecondaryIndexUpdates
 
 
+def _check_redefinition(table: Table, spec: dict[str, Any], definitions: list[dict[str, Any]]) -> None:
+    """A new index may not give a key attribute another type than the table already declares: every
+    write must satisfy one type per attribute."""
+    declared = {d["AttributeName"]: d["AttributeType"] for d in table.description["AttributeDefinitions"]}
+    given = {d["AttributeName"]: d["AttributeType"] for d in definitions}
+    for element in spec["KeySchema"]:
+        name = element["AttributeName"]
+        if name in declared and name in given and given[name] != declared[name]:
+            old_key = next((k["KeyType"] for s in _key_schemas(table) for k in s if k["AttributeName"] == name),
+                           element["KeyType"])
+            raise errors.invalid_parameters(
+                "Attributes cannot be redefined. Please check that your attribute has the same type as previously "
+                f"defined. Existing schema: Schema:[SchemaElement: key{{{name}:{declared[name]}:{old_key}}}] "
+                f"New schema: Schema:[SchemaElement: key{{{name}:{given[name]}:{element['KeyType']}}}]"
+            )
+
+
+def _key_schemas(table: Table) -> list[list[dict[str, Any]]]:
+    """The key schemas of the table and of each of its indexes."""
+    description = table.description
+    return [description["KeySchema"], *(s["KeySchema"] for f in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                                        for s in description.get(f) or ())]
+
+
 def validate_updates(table: Table, request: dict[str, Any], mode: str) -> list[tuple[str, dict[str, Any]]]:
     """Check GlobalSecondaryIndexUpdates against the table; return ``[(action, spec)]``."""
     updates: list[dict[str, Any]] | None = request.get("GlobalSecondaryIndexUpdates")
@@ -848,6 +893,7 @@ def validate_updates(table: Table, request: dict[str, Any], mode: str) -> list[t
             for d in definitions:
                 merged.setdefault(d["AttributeName"], d["AttributeType"])
             _check_index_schema(spec, list(merged))
+            _check_redefinition(table, spec, definitions)
             _check_projection(spec)
             if mode == "PROVISIONED" and spec.get("ProvisionedThroughput") is None:
                 raise errors.invalid_parameters(f"ProvisionedThroughput must be specified for index: {name}")
