@@ -104,6 +104,20 @@ def test_future_signature() -> None:
                            "(20240501T120000Z + 15 min.)")
 
 
+# Parameters separated by blanks instead of commas are read too, so such a request gets the answer
+# its date calls for (as recorded by test suites run against AWS: ScyllaDB's Alternator tests).
+@pytest.mark.parametrize(("when", "words"), [(dt.timedelta(minutes=-16), "Signature expired"),
+                                             (dt.timedelta(minutes=16), "Signature not yet current")])
+def test_parameters_separated_by_blanks(when: dt.timedelta, words: str) -> None:
+    method, url, headers, body = signed(when=NOW + when)
+    headers[b"authorization"] = headers[b"authorization"].replace(b", ", b" ")
+    err = error_of(method, url, headers, body)
+    assert err.type == "InvalidSignatureException" and err.message.startswith(words)
+    method, url, headers, body = signed()
+    headers[b"authorization"] = headers[b"authorization"].replace(b", ", b" ")
+    assert verifier().verify(method, url, headers, body).access_key_id == "AKIDTEST"
+
+
 # Small clock skew (within 15 minutes) is accepted.
 def test_small_skew_is_accepted() -> None:
     assert verifier().verify(*signed(when=NOW - dt.timedelta(minutes=14))).access_key_id == "AKIDTEST"

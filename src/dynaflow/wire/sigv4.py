@@ -74,6 +74,7 @@ class Identity:
 
 
 _auth_prefixes: dict[str, tuple[str, str, str]] = {}
+_PARAMETER_SEPARATORS: Final = re.compile(r"[,\s]+")
 
 
 def _parse_authorization(header: str) -> tuple[str, str, str, str]:
@@ -82,11 +83,11 @@ def _parse_authorization(header: str) -> tuple[str, str, str, str]:
     SDKs write ``<algorithm> Credential=..., SignedHeaders=..., Signature=<hex>``, and only the
     signature changes from one request to the next: the part before it is parsed once and
     remembered. The split is taken only where it gives exactly what parsing the whole header
-    gives (the algorithm's space is before it, the signature holds no comma).
+    gives (the algorithm's space is before it, the signature holds no comma or blank).
     """
     header = header.strip()
     prefix, sep, signature = header.rpartition(", Signature=")
-    if sep and " " in prefix and "," not in signature:
+    if sep and " " in prefix and "," not in signature and not signature[:1].isspace() and len(signature.split()) <= 1:
         parsed = _auth_prefixes.get(prefix)
         if parsed is None:
             # Parsed with its separator, as the whole header is: alone, the prefix would lose
@@ -100,9 +101,11 @@ def _parse_authorization(header: str) -> tuple[str, str, str, str]:
 
 
 def _parse_authorization_text(header: str) -> tuple[str, str, str, str]:
+    # Parameters are separated by commas, by blanks, or both: DynamoDB reads
+    # "Credential=... SignedHeaders=... Signature=..." too (no value holds either).
     algorithm, _, rest = header.strip().partition(" ")
     credential = signed_headers = signature = ""
-    for part in rest.split(","):
+    for part in _PARAMETER_SEPARATORS.split(rest):
         key, eq, value = part.partition("=")
         if eq:
             key = key.strip()
