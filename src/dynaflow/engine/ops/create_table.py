@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from dynaflow.engine import errors, indexes, streams
+from dynaflow.engine import errors, indexes, streams, table_options
 from dynaflow.engine.catalog import Catalog, table_from_description
 from dynaflow.engine.ops.tag_resource import MAX_TAGS, check_tags, too_many
 from dynaflow.engine.state import Deferred, EngineState, Output
@@ -76,6 +76,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     mode, throughput = throughput_for(request)
     index_fields = indexes.validate_create(request, mode, state.table_arn(name))
     stream_view = streams.check_specification(request.get("StreamSpecification"), creating=True)
+    table_class = request.get("TableClass")
+    class_summary = table_options.table_class_summary(table_class, None) if table_class is not None else None
+    warm = request.get("WarmThroughput")
+    warm_units = table_options.warm_throughput(warm, None) if warm is not None else None
     tags = request.get("Tags") or []
     if tags:  # the rules TagResource applies, so a table can never hold tags it would refuse
         tags = check_tags(tags)
@@ -97,6 +101,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         "_Tags": tags,
     }
     description.update(index_fields)
+    if class_summary is not None:
+        description["TableClassSummary"] = class_summary
+    if warm_units is not None:
+        description["WarmThroughput"] = warm_units
     if mode == "PAY_PER_REQUEST":
         description["BillingModeSummary"] = {
             "BillingMode": mode, "LastUpdateToPayPerRequestDateTime": now,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynaflow.engine import indexes
+from dynaflow.engine import indexes, table_options
 from dynaflow.engine.catalog import Catalog, Table
 from dynaflow.engine.state import EngineState, Output
 
@@ -12,6 +12,7 @@ from dynaflow.engine.state import EngineState, Output
 def describe(state: EngineState, table: Table, txn: Any | None = None) -> dict[str, Any]:
     """The public ``TableDescription``: stored fields minus internal ones, plus counters."""
     description = {k: v for k, v in table.description.items() if not k.startswith("_")}
+    description["WarmThroughput"] = table_options.described_warm_throughput(description)
     if txn is None:
         with state.env.env.begin() as read:
             count, size = Catalog.counts(read, state.env.meta, table.table_id)

@@ -6,7 +6,7 @@ import copy
 from functools import partial
 from typing import Any
 
-from dynaflow.engine import errors, indexes, streams
+from dynaflow.engine import errors, indexes, streams, table_options
 from dynaflow.engine.catalog import Catalog, table_from_description
 from dynaflow.engine.ops.describe_table import describe
 from dynaflow.engine.state import Deferred, EngineState, Output
@@ -14,7 +14,7 @@ from dynaflow.engine.writer import WriteContext
 
 _UPDATABLE = (
     "ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "StreamSpecification",
-    "GlobalSecondaryIndexUpdates", "SSESpecification", "ReplicaUpdates", "TableClass",
+    "GlobalSecondaryIndexUpdates", "SSESpecification", "ReplicaUpdates", "TableClass", "WarmThroughput",
 )
 
 
@@ -26,9 +26,12 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
-    for option in ("ReplicaUpdates",):
-        if request.get(option):
-            raise errors.validation(f"{option} are not supported by this dynaflow version")
+    for update in request.get("ReplicaUpdates") or ():
+        replica = next(iter(update.values()), None) if isinstance(update, dict) and update else None
+        if isinstance(replica, dict) and replica.get("RegionName") == state.settings.region:
+            raise errors.validation("Cannot add or delete the local region through ReplicaUpdates. Use CreateTable, "
+                                    "DeleteTable, or UpdateTable as required.")
+        raise errors.validation("ReplicaUpdates are not supported by this dynaflow version")
     description = copy.deepcopy(table.description)
     now = state.clock()
     current_mode = description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
@@ -72,6 +75,11 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             description["BillingModeSummary"] = {"BillingMode": mode}
     if "DeletionProtectionEnabled" in request:
         description["DeletionProtectionEnabled"] = bool(request["DeletionProtectionEnabled"])
+    if request.get("TableClass") is not None:
+        description["TableClassSummary"] = table_options.table_class_summary(request["TableClass"], now)
+    if request.get("WarmThroughput") is not None:
+        description["WarmThroughput"] = table_options.warm_throughput(
+            request["WarmThroughput"], table_options.described_warm_throughput(description))
 
     gsi_actions = indexes.validate_updates(table, request, mode)
     stream_spec = request.get("StreamSpecification")

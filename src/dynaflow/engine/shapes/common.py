@@ -57,7 +57,8 @@ PROJECTION_TYPE: Final = Enum(("ALL", "INCLUDE", "KEYS_ONLY"))
 BILLING_MODE: Final = Enum(("PROVISIONED", "PAY_PER_REQUEST"))
 STREAM_VIEW_TYPE: Final = Enum(("OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"))
 SSE_TYPE: Final = Enum(("AES256", "KMS"))
-TABLE_CLASS: Final = Enum(("STANDARD", "STANDARD_INFREQUENT_ACCESS"))
+#: Validated by the operations (``table_options.py``), which word the error as DynamoDB does.
+TABLE_CLASS: Final = String()
 ATTRIBUTE_ACTION: Final = Enum(("ADD", "PUT", "DELETE"))
 
 #: ``{"attr": AttributeValue}``: Key, ExclusiveStartKey.
