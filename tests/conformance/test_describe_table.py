@@ -46,3 +46,20 @@ def test_item_count_is_a_number(dynamodb, tables):
     table = dynamodb.describe_table(TableName=tables.hash_s)["Table"]
     assert isinstance(table["ItemCount"], int)
     assert isinstance(table["TableSizeBytes"], int)
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local takes no table ARN in TransactWriteItems")
+def test_a_table_arn_works_wherever_a_table_name_does(dynamodb, table_factory):
+    # Why: DynamoDB takes a table's ARN in place of its name, in single-item, query, batch and
+    # transaction requests alike.
+    name = table_factory()
+    arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+    assert dynamodb.describe_table(TableName=arn)["Table"]["TableName"] == name
+    key = {"pk": {"S": "a"}}
+    dynamodb.put_item(TableName=arn, Item={**key, "v": {"N": "1"}})
+    assert dynamodb.get_item(TableName=arn, Key=key)["Item"]["v"] == {"N": "1"}
+    assert dynamodb.query(TableName=arn, KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": {"S": "a"}})["Count"] == 1
+    dynamodb.batch_write_item(RequestItems={arn: [{"PutRequest": {"Item": {"pk": {"S": "b"}}}}]})
+    dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": arn, "Item": {"pk": {"S": "c"}}}}])
+    assert dynamodb.scan(TableName=name)["Count"] == 3

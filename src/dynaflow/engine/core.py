@@ -9,9 +9,10 @@ group-commit writer runs (``writer.py``).
 Request handling order, the same for every operation and every caller:
 
 1. shape check (``shape_check.py``): JSON types, then declared constraints;
-2. the operation's semantic checks, then the checks that need the table;
-3. reads, or the write job inside the writer's transaction (conditions first, then writes);
-4. any exception that is not a :class:`DynamoError` becomes ``InternalServerError``.
+2. table ARNs given where a table name may be are replaced by the name (``table_arns.py``);
+3. the operation's semantic checks, then the checks that need the table;
+4. reads, or the write job inside the writer's transaction (conditions first, then writes);
+5. any exception that is not a :class:`DynamoError` becomes ``InternalServerError``.
 
 The engine imports nothing from the platform above it.
 """
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dynaflow.engine import errors, indexes, ttl
+from dynaflow.engine import errors, indexes, table_arns, ttl
 from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.errors import DynamoError
 from dynaflow.engine.lmdb_env import Durability, LmdbEnv
@@ -163,7 +164,7 @@ class Engine:
             if convert is not None:
                 request = convert(request)
             check_request(operation, request)
-            return handler(self.state, request, out)
+            return handler(self.state, table_arns.resolve(self.state, request), out)
         finally:
             forget_proofs()
 
