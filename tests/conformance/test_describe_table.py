@@ -63,3 +63,22 @@ def test_a_table_arn_works_wherever_a_table_name_does(dynamodb, table_factory):
     dynamodb.batch_write_item(RequestItems={arn: [{"PutRequest": {"Item": {"pk": {"S": "b"}}}}]})
     dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": arn, "Item": {"pk": {"S": "c"}}}}])
     assert dynamodb.scan(TableName=name)["Count"] == 3
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers UnknownOperationException")
+def test_continuous_backups_are_disabled(dynamodb, table_factory):
+    # Why: a table that never enabled them reports continuous backups and point-in-time recovery
+    # DISABLED, by name or ARN (as recorded by test suites run against AWS: ScyllaDB's Alternator tests).
+    name = table_factory()
+    arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+    expected = {"ContinuousBackupsStatus": "DISABLED",
+                "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}
+    assert dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"] == expected
+    assert dynamodb.describe_continuous_backups(TableName=arn)["ContinuousBackupsDescription"] == expected
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers UnknownOperationException")
+def test_continuous_backups_of_a_missing_table(dynamodb):
+    # Why: this operation answers TableNotFoundException, not ResourceNotFoundException.
+    assert_dynamo_error(lambda: dynamodb.describe_continuous_backups(TableName="no_such_table_here"),
+                        "TableNotFoundException")

@@ -36,6 +36,7 @@ from dynaflow.engine.ops import (
     create_table,
     delete_item,
     delete_table,
+    describe_continuous_backups,
     describe_endpoints,
     describe_limits,
     describe_stream,
@@ -93,6 +94,7 @@ OPERATIONS: dict[str, Handler] = {
     "ListTagsOfResource": list_tags_of_resource.run,
     "DescribeLimits": describe_limits.run,
     "DescribeEndpoints": describe_endpoints.run,
+    "DescribeContinuousBackups": describe_continuous_backups.run,
     # DynamoDB Streams (``DynamoDBStreams_20120810``), served by the same engine.
     "ListStreams": list_streams.run,
     "DescribeStream": describe_stream.run,

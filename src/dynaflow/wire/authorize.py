@@ -232,7 +232,8 @@ class Authorizer:
             if isinstance(request.get(field), str):
                 context[f"dynamodb:{field.lower()}"] = [request[field]]
         if need_keys and operation not in ("Scan", "CreateTable", "DescribeTable", "DeleteTable",
-                                           "UpdateTable", "DescribeTimeToLive", "UpdateTimeToLive"):
+                                           "UpdateTable", "DescribeTimeToLive", "UpdateTimeToLive",
+                                           "DescribeContinuousBackups"):
             schema = await self._lookup(table)
             if schema is not None:
                 if operation == "Query":
