@@ -120,3 +120,17 @@ def test_replica_in_the_local_region_is_refused(dynamodb, created):
     assert_dynamo_error(lambda: dynamodb.update_table(TableName=name, ReplicaUpdates=[
         {"Create": {"RegionName": region}}]), "ValidationException",
         "Cannot add or delete the local region through ReplicaUpdates")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers UnknownOperationException")
+def test_legacy_global_tables_are_none(dynamodb):
+    # Why: DynamoDB creates no version 2017.11.29 global tables any more, so there are none to list
+    # or describe, and creating one is refused with a pointer to version 2019.11.21.
+    assert dynamodb.list_global_tables()["GlobalTables"] == []
+    for call in (lambda: dynamodb.describe_global_table(GlobalTableName="legacy_gt"),
+                 lambda: dynamodb.describe_global_table_settings(GlobalTableName="legacy_gt"),
+                 lambda: dynamodb.update_global_table(GlobalTableName="legacy_gt",
+                                                      ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])):
+        assert_dynamo_error(call, "GlobalTableNotFoundException", "Global table with name 'legacy_gt' does not exist.")
+    assert_dynamo_error(lambda: dynamodb.create_global_table(GlobalTableName="legacy_gt", ReplicationGroup=[
+        {"RegionName": "us-east-1"}]), "ValidationException", "version 2017.11.29 is not supported")

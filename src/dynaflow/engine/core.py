@@ -45,6 +45,7 @@ from dynaflow.engine.ops import (
     get_item,
     get_records,
     get_shard_iterator,
+    legacy_global_tables,
     list_streams,
     list_tables,
     list_tags_of_resource,
@@ -95,6 +96,13 @@ OPERATIONS: dict[str, Handler] = {
     "DescribeLimits": describe_limits.run,
     "DescribeEndpoints": describe_endpoints.run,
     "DescribeContinuousBackups": describe_continuous_backups.run,
+    # Global tables version 2017.11.29 (Legacy): refused or not found, as DynamoDB answers today.
+    "CreateGlobalTable": legacy_global_tables.create,
+    "ListGlobalTables": legacy_global_tables.list_all,
+    "DescribeGlobalTable": legacy_global_tables.not_found,
+    "UpdateGlobalTable": legacy_global_tables.not_found,
+    "DescribeGlobalTableSettings": legacy_global_tables.not_found,
+    "UpdateGlobalTableSettings": legacy_global_tables.not_found,
     # DynamoDB Streams (``DynamoDBStreams_20120810``), served by the same engine.
     "ListStreams": list_streams.run,
     "DescribeStream": describe_stream.run,
