@@ -42,6 +42,7 @@ from dynaflow.engine.ops import (
     describe_stream,
     describe_table,
     describe_time_to_live,
+    export_table_to_point_in_time,
     get_item,
     get_records,
     get_shard_iterator,
@@ -96,6 +97,7 @@ OPERATIONS: dict[str, Handler] = {
     "DescribeLimits": describe_limits.run,
     "DescribeEndpoints": describe_endpoints.run,
     "DescribeContinuousBackups": describe_continuous_backups.run,
+    "ExportTableToPointInTime": export_table_to_point_in_time.run,
     # Global tables version 2017.11.29 (Legacy): refused or not found, as DynamoDB answers today.
     "CreateGlobalTable": legacy_global_tables.create,
     "ListGlobalTables": legacy_global_tables.list_all,

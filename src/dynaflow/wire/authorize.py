@@ -206,6 +206,8 @@ class Authorizer:
             return out or [Check(action, "*", {})]
         if operation in ("TagResource", "UntagResource", "ListTagsOfResource"):
             return [Check(action, str(request.get("ResourceArn", "*")), {})]
+        if operation == "ExportTableToPointInTime":
+            return [Check(action, str(request.get("TableArn", "*")), {})]
         if operation in ("DescribeStream", "GetShardIterator"):
             return [Check(action, str(request.get("StreamArn", "*")), {})]
         if operation == "GetRecords":
