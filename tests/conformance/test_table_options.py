@@ -162,8 +162,9 @@ def test_export_request_validation(dynamodb, overrides, named):
 def test_export_needs_point_in_time_recovery(dynamodb, created):
     # Why: a past export time is invalid before anything else, a missing table is
     # TableNotFoundException, and an existing table without point-in-time recovery cannot be exported.
-    assert_dynamo_error(lambda: _export(dynamodb, ExportTime=-1), "InvalidExportTimeException", "Export Time is invalid")
+    assert_dynamo_error(lambda: _export(dynamodb, ExportTime=-1), "InvalidExportTimeException",
+                        "Export Time is invalid")
     assert_dynamo_error(lambda: _export(dynamodb), "TableNotFoundException", "not found")
-    name, description = created()
+    _, description = created()
     assert_dynamo_error(lambda: _export(dynamodb, TableArn=description["TableArn"]),
                         "PointInTimeRecoveryUnavailableException")
