@@ -33,11 +33,22 @@ def resolve(state: EngineState, request: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
-def _name(state: EngineState, arn: str) -> str:
+def table_of(state: EngineState, arn: str) -> str | None:
+    """The table name in a table ARN of this engine's region and account; None for anything else."""
     match = _TABLE_ARN.fullmatch(arn)
     if match is None or match.group(1) != state.settings.region or match.group(2) != state.settings.account:
-        return arn
+        return None
     return match.group(3)
+
+
+def is_table_arn(arn: str) -> bool:
+    """Whether ``arn`` has the shape of a table ARN, of any region or account."""
+    return _TABLE_ARN.fullmatch(arn) is not None
+
+
+def _name(state: EngineState, arn: str) -> str:
+    name = table_of(state, arn)
+    return arn if name is None else name
 
 
 def _action_arn(action: Any) -> bool:

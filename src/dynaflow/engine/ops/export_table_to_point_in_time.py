@@ -10,13 +10,10 @@ directory, or a Scan.)
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Any
 
-from dynaflow.engine import errors
+from dynaflow.engine import errors, table_arns
 from dynaflow.engine.state import EngineState, Output
-
-_TABLE_ARN: Final = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]*:\d{12}:table/([A-Za-z0-9_.-]{3,255})")
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, Any]:
@@ -24,11 +21,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
     if export_time is not None and not 0 <= float(export_time) <= state.clock():
         raise errors.DynamoError("InvalidExportTimeException", "Export Time is invalid")
     arn = request["TableArn"]
-    match = _TABLE_ARN.fullmatch(arn)
-    if match is None:
+    if not table_arns.is_table_arn(arn):
         raise errors.validation(f"Invalid TableArn: {arn}")
-    name = match.group(1)
-    if arn != state.table_arn(name) or name not in state.catalog.tables:
+    name = table_arns.table_of(state, arn)
+    if name is None or name not in state.catalog.tables:
         raise errors.DynamoError("TableNotFoundException", f"Table not found: {arn}")
     raise errors.DynamoError("PointInTimeRecoveryUnavailableException",
                              f"Point in time recovery is not enabled for table '{name}'")
