@@ -229,16 +229,21 @@ def test_required_member_missing() -> None:
     )
 
 
-# Table names: pattern first, then length, each its own error, value quoted.
+# Table names (which may also be ARNs): length first, then pattern, each its own error, value
+# quoted; an empty name breaks only the ARN form's minimum length of 1 (as moto's tests verified
+# against AWS record it).
 def test_table_name_constraints() -> None:
     err = _error(check_request, "DeleteTable", {"TableName": "a;"})
     assert err.message == (
         "2 validation errors detected: "
         "Value 'a;' at 'tableName' failed to satisfy constraint: "
-        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; "
+        "Member must have length greater than or equal to 3; "
         "Value 'a;' at 'tableName' failed to satisfy constraint: "
-        "Member must have length greater than or equal to 3"
+        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
     )
+    err = _error(check_request, "UpdateItem", {"TableName": "", "Key": {}})
+    assert err.message == ("1 validation error detected: Value '' at 'tableName' failed to satisfy constraint: "
+                           "Member must have length greater than or equal to 1")
     long_name = "a" * 256
     err = _error(check_request, "DeleteTable", {"TableName": long_name})
     assert err.message.endswith(f"Value '{long_name}' at 'tableName' failed to satisfy constraint: "

@@ -163,3 +163,30 @@ def test_described_endpoint_is_usable(open_server: Any) -> None:
     (endpoint,) = client.describe_endpoints()["Endpoints"]
     assert endpoint["CachePeriodInMinutes"] == 1440
     assert boto3_client(f"http://{endpoint['Address']}").list_tables()["TableNames"] == []
+
+
+# A failed condition that returns the old item spells its message "Message", as DynamoDB's body
+# does then (moto's tests verified against AWS record it); without the item it is "message".
+def test_condition_failure_with_item_capitalizes_message(open_server: Any) -> None:
+    import json as _json
+    import urllib.request
+
+    client = boto3_client(open_server.url)
+    make_table(client)
+    client.put_item(TableName="things", Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "old"}})
+    for returned, key in (("ALL_OLD", "Message"), ("NONE", "message")):
+        body = _json.dumps({"TableName": "things", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "ReturnValuesOnConditionCheckFailure": returned}).encode()
+        request = urllib.request.Request(open_server.url, data=body, method="POST", headers={
+            "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.PutItem",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=a/20240101/us-east-1/dynamodb/aws4_request, "
+                             "SignedHeaders=host, Signature=00", "X-Amz-Date": "20240101T000000Z"})
+        try:
+            urllib.request.urlopen(request)
+        except urllib.error.HTTPError as exc:
+            answer = _json.loads(exc.read())
+        else:
+            raise AssertionError("the condition should have failed")
+        assert answer[key] == "The conditional request failed"
+        assert ("Item" in answer) is (returned == "ALL_OLD")

@@ -53,8 +53,22 @@ class PageSpec:
     key_filter: Callable[[Item], bool] | None = None
 
 
-def resolve_select(request: dict[str, Any], compiled: RequestExpressions, *, index: str | None) -> bool:
-    """Validate Select against the projection; return True for ``Select=COUNT``."""
+def resolve_select(request: dict[str, Any], compiled: RequestExpressions, *, index: str | None,
+                   query: bool) -> bool:
+    """Validate Select against the projection; return True for ``Select=COUNT``.
+
+    Query words these errors as a one-item validation list ("1 validation error detected: ..."),
+    Scan without it (as moto's tests verified against AWS record them).
+    """
+    try:
+        return _resolve_select(request, compiled, index)
+    except errors.DynamoError as exc:
+        if query:
+            raise errors.validation(f"1 validation error detected: {exc.message}") from None
+        raise
+
+
+def _resolve_select(request: dict[str, Any], compiled: RequestExpressions, index: str | None) -> bool:
     select = request.get("Select")
     has_projection = compiled.projection is not None
     uses_expression = "ProjectionExpression" in request

@@ -448,8 +448,14 @@ _KNOWN_GOOD_LIMIT: Final = 4096
 
 
 def _string_violations(shape: String) -> Callable[[str], list[str]] | None:
-    """A function listing the constraints ``value`` breaks, in DynamoDB's order (pattern, then
-    length), or None when the shape has no constraints."""
+    """A function listing the constraints ``value`` breaks, in DynamoDB's order, or None when the
+    shape has no constraints.
+
+    The order is pattern, then length; except for a name that may also be an ARN (``arn_max``,
+    TableName), where DynamoDB checks the ARN form's length of at least 1 first (an empty name
+    breaks only that) and then the name's own length before its pattern (as recorded against AWS
+    by moto's verified tests).
+    """
     if shape.min is None and shape.max is None and shape.pattern is None:
         return None
     matcher = re.compile(shape.pattern).fullmatch if shape.pattern is not None else None
@@ -465,6 +471,16 @@ def _string_violations(shape: String) -> Callable[[str], list[str]] | None:
         if arn_max is not None and value.startswith("arn:"):
             if length > arn_max:
                 out.append(f"Member must have length less than or equal to {arn_max}")
+        elif arn_max is not None:
+            if length == 0:
+                out.append("Member must have length greater than or equal to 1")
+            else:
+                if lo is not None and length < lo:
+                    out.append(f"Member must have length greater than or equal to {lo}")
+                if hi is not None and length > hi:
+                    out.append(f"Member must have length less than or equal to {hi}")
+                if matcher is not None and matcher(value) is None:
+                    out.append(pattern_text)
         else:
             if matcher is not None and matcher(value) is None:
                 out.append(pattern_text)

@@ -37,7 +37,10 @@ def render(err: DynamoError) -> tuple[int, bytes]:
     """HTTP status and JSON body for ``err``."""
     body: dict[str, object] = {"__type": err.full_type}
     if err.message:
-        body["Message" if err.type in CAPITALIZED_MESSAGE else "message"] = err.message
+        # A failed condition that returns the item (ReturnValuesOnConditionCheckFailure) spells it
+        # "Message" as well.
+        capital = err.type in CAPITALIZED_MESSAGE or (err.extra is not None and "Item" in err.extra)
+        body["Message" if capital else "message"] = err.message
     if err.extra:
         for key, value in err.extra.items():
             body.setdefault(key, value)

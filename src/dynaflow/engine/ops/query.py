@@ -68,7 +68,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
         raise errors.validation(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
         )
-    count_only = resolve_select(request, compiled, index=index)
+    count_only = resolve_select(request, compiled, index=index, query=True)
     cond = compiled.key_condition
     low, high, exact = key_range(table.prefix, cond)
     forward = request.get("ScanIndexForward", True) is not False
@@ -103,7 +103,7 @@ def _query_index(state: EngineState, table: Table, index: indexes.Index, request
         raise errors.validation(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
         )
-    count_only = resolve_select(request, compiled, index=index.name)
+    count_only = resolve_select(request, compiled, index=index.name, query=True)
     fetch = index_fetches(index, request, compiled)
     cond = compiled.key_condition
     low, high, exact = indexes.key_range(index, cond)

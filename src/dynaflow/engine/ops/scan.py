@@ -45,7 +45,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
     table = state.catalog.get(request["TableName"])
     index_name = request.get("IndexName")
     index = resolve_index(table, index_name) if index_name is not None else None
-    count_only = resolve_select(request, compiled, index=index_name)
+    count_only = resolve_select(request, compiled, index=index_name, query=False)
     fetch = index_fetches(index, request, compiled) if index is not None else False
     prefix = table.prefix if index is None else index.prefix  # index entries split by hash too
     if total is None:
