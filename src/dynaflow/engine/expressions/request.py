@@ -335,13 +335,15 @@ def _compile_texts(
             problems.add("syntax", syntax)
         node = result.node
         if isinstance(node, UpdateNode):
-            node = resolver.resolve(node, problems)
-            assert isinstance(node, UpdateNode)
-            validate_update(node, problems, duplicate_section=result.duplicate_section)
+            update = resolver.resolve(node, problems)
+            assert isinstance(update, UpdateNode)
+            validate_update(update, problems, duplicate_section=result.duplicate_section)
+            node = update
         elif isinstance(node, ProjectionNode):
-            node = resolver.resolve(node, problems)
-            assert isinstance(node, ProjectionNode)
-            validate_projection(node, problems)
+            projection = resolver.resolve(node, problems)
+            assert isinstance(projection, ProjectionNode)
+            validate_projection(projection, problems)
+            node = projection
         else:
             node = validate_condition(node, resolver, problems, redundant_parens=result.redundant_parens)
         problems.raise_first()

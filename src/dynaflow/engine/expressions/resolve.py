@@ -25,20 +25,11 @@ from typing import Any, Final
 
 from dynaflow.engine import errors
 from dynaflow.engine.expressions.ast import (
-    And,
     Arith,
-    Between,
     Call,
-    Compare,
-    ConditionNode,
     ExpressionKind,
-    FunctionCondition,
-    In,
     Literal,
-    Node,
-    Not,
     Operand,
-    Or,
     Path,
     PathElement,
     ProjectionNode,
@@ -120,13 +111,13 @@ class Resolver:
         self.value_category = "undefined_value" if update else "undefined"
         self.name_category = "undefined_name" if update else "undefined"
 
-    def resolve(self, node: Node, problems: Problems) -> Node:
+    def resolve(self, node: ProjectionNode | UpdateNode, problems: Problems) -> ProjectionNode | UpdateNode:
+        """Resolve a projection or update expression. Conditions are resolved in the walk that
+        validates them (``validate.validate_condition``), with :meth:`operand` and :meth:`path`."""
         self.start(problems)
         if isinstance(node, ProjectionNode):
             return ProjectionNode(tuple(self.path(p) for p in node.paths))
-        if isinstance(node, UpdateNode):
-            return UpdateNode(tuple(self.action(a) for a in node.actions))
-        return self.condition(node)
+        return UpdateNode(tuple(self.action(a) for a in node.actions))
 
     # ------------------------------------------------------------ pieces
 
@@ -168,23 +159,6 @@ class Resolver:
         if isinstance(operand, Arith):
             return Arith(operand.op, self.operand(operand.left), self.operand(operand.right))
         return operand
-
-    def condition(self, node: ConditionNode) -> ConditionNode:
-        if isinstance(node, Compare):
-            return Compare(node.op, self.operand(node.left), self.operand(node.right))
-        if isinstance(node, And):
-            return And(self.condition(node.left), self.condition(node.right))
-        if isinstance(node, Or):
-            return Or(self.condition(node.left), self.condition(node.right))
-        if isinstance(node, Not):
-            return Not(self.condition(node.operand))
-        if isinstance(node, Between):
-            return Between(self.operand(node.operand), self.operand(node.low), self.operand(node.high))
-        if isinstance(node, In):
-            return In(self.operand(node.operand), tuple(self.operand(c) for c in node.choices))
-        call = self.operand(node.call)
-        assert isinstance(call, Call)
-        return FunctionCondition(call)
 
     def action(self, action: UpdateAction) -> UpdateAction:
         path = self.path(action.path)
