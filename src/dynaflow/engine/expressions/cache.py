@@ -19,11 +19,13 @@ sending it.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Final
 
 from dynaflow.engine.expressions.ast import ExpressionKind
 from dynaflow.engine.expressions.parser import Parsed, parse
+from dynaflow.engine.expressions.validate import syntax_problem
 
 #: Distinct (kind, text) pairs kept; a tree is a few hundred bytes to a few KB.
 CACHE_SIZE: Final = 4096
@@ -35,8 +37,10 @@ _compiled: dict[Any, Any] = {}
 
 @lru_cache(maxsize=CACHE_SIZE)
 def parsed(kind: ExpressionKind, text: str) -> Parsed:
-    """The parse of ``text`` as ``kind``, from the cache when it has been seen before."""
-    return parse(kind, text)
+    """The parse of ``text`` as ``kind``, with its syntax problem if any, from the cache when it has
+    been seen before."""
+    result = parse(kind, text)
+    return replace(result, syntax=syntax_problem(result.node))
 
 
 def compiled_get(key: Any) -> Any:

@@ -95,6 +95,9 @@ class Parsed:
     redundant_parens: bool = False
     #: First update section keyword that appeared twice (``"SET"`` ...), if any.
     duplicate_section: str | None = None
+    #: The first reserved word or misplaced function (``validate.syntax_problem``), filled in by
+    #: the parse cache: it depends on the text alone, so it is found once per text.
+    syntax: str | None = None
 
 
 class _Backtrack(Exception):

@@ -57,7 +57,6 @@ from dynaflow.engine.expressions.resolve import Problems, Resolver
 from dynaflow.engine.expressions.update import Update
 from dynaflow.engine.expressions.validate import (
     key_conditions,
-    syntax_problem,
     validate_condition,
     validate_projection,
     validate_update,
@@ -330,9 +329,8 @@ def _compile_texts(
             continue
         result = parsed(kind, text)
         problems = Problems(kind)
-        syntax = syntax_problem(result.node)
-        if syntax is not None:
-            problems.add("syntax", syntax)
+        if result.syntax is not None:
+            problems.add("syntax", result.syntax)
         node = result.node
         if isinstance(node, UpdateNode):
             update = resolver.resolve(node, problems)
