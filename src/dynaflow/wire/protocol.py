@@ -180,9 +180,6 @@ def new_request_id_bytes() -> bytes:
     return b"%s%016X" % (_ID_PREFIX_BYTES, next(_id_counter))
 
 
-_gzip_cache: dict[bytes, bool] = {}
-
-
 def response_encoding(accept_encoding: bytes | None) -> bytes | None:
     """``b"gzip"``, ``b"deflate"`` or None: how to encode an answer for this ``Accept-Encoding``.
 
@@ -196,16 +193,15 @@ def response_encoding(accept_encoding: bytes | None) -> bytes | None:
     """
     if not accept_encoding:
         return None
-    cached = _encoding_cache.get(accept_encoding, _UNSEEN)
-    if cached is _UNSEEN:
-        cached = _response_encoding(accept_encoding)
-        if len(_encoding_cache) < 256:
-            _encoding_cache[accept_encoding] = cached
-    return cached  # type: ignore[return-value]
+    if accept_encoding in _encoding_cache:
+        return _encoding_cache[accept_encoding]
+    chosen = _response_encoding(accept_encoding)
+    if len(_encoding_cache) < 256:
+        _encoding_cache[accept_encoding] = chosen
+    return chosen
 
 
-_UNSEEN: Final = object()
-_encoding_cache: dict[bytes, object] = {}
+_encoding_cache: dict[bytes, bytes | None] = {}
 _TOKEN: Final = re.compile(rb"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 _CODINGS: Final = (b"gzip", b"deflate")
 
