@@ -119,6 +119,35 @@ def test_empty_partition_returns_nothing(dynamodb, tables):
     assert "LastEvaluatedKey" not in response
 
 
+EMPTY_KEY = "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain "
+
+
+@pytest.mark.parametrize("condition, values, wording", [
+    ("pk = :pk", {":pk": {"S": ""}}, "an empty string value. Key: pk"),
+    ("pk = :pk AND sk = :s", {":pk": {"S": ""}, ":s": {"B": b""}}, "an empty string value. Key: pk"),
+    ("pk = :pk AND sk = :s", {":pk": {"S": "a"}, ":s": {"B": b""}}, "an empty binary value. Key: sk"),
+    ("pk = :pk AND begins_with(sk, :s)", {":pk": {"S": "a"}, ":s": {"B": b""}}, "an empty binary value. Key: sk"),
+    ("pk = :pk AND sk BETWEEN :s AND :t", {":pk": {"S": "a"}, ":s": {"B": b""}, ":t": {"B": b"b"}},
+     "an empty binary value. Key: sk"),
+    ("pk = :pk AND sk > :s", {":pk": {"S": "a"}, ":s": {"B": b""}}, "an empty binary value. Key: sk"),
+])
+def test_empty_key_values_in_a_key_condition_are_rejected(dynamodb, tables, condition, values, wording):
+    # Why: no key is ever empty, so DynamoDB rejects an empty string or binary in any key condition
+    # (begins_with and the comparisons too) instead of answering an empty result.
+    call = lambda: dynamodb.query(TableName=tables.range_b, KeyConditionExpression=condition,  # noqa: E731
+                                  ExpressionAttributeValues=values)
+    response = assert_dynamo_error(call, "ValidationException")
+    assert response["Error"]["Message"] == EMPTY_KEY + wording
+
+
+def test_empty_key_value_in_legacy_key_conditions_is_rejected(dynamodb, tables):
+    # Why: the KeyConditions parameter gets the same check as KeyConditionExpression.
+    call = lambda: dynamodb.query(TableName=tables.range_s, KeyConditions={  # noqa: E731
+        "pk": {"AttributeValueList": [{"S": ""}], "ComparisonOperator": "EQ"}})
+    response = assert_dynamo_error(call, "ValidationException")
+    assert response["Error"]["Message"] == EMPTY_KEY + "an empty string value. Key: pk"
+
+
 def test_filter_counts_after_and_scanned_counts_before(dynamodb, tables, num_partition):
     # Why: FilterExpression runs after the read: Count drops, ScannedCount does not.
     response = q(dynamodb, tables.range_n, num_partition, FilterExpression="even = :t", values={":t": {"BOOL": True}})

@@ -11,6 +11,9 @@ import orjson
 import pytest
 
 import dynaflow
+from dynaflow.dynamo.embedded import AsyncEmbeddedClient
+from dynaflow.engine.core import Engine
+from dynaflow.engine.state import Settings
 from dynaflow.pipelines.deadletter import DeadLetterTable
 from dynaflow.pipelines.onboarding import onboard
 from dynaflow.pipelines.registry import RuleRegistry
@@ -161,8 +164,19 @@ async def test_poison_records_are_dead_lettered_and_nothing_else_is_lost(
 
 # Why: a provisioned table that throttles must still end with every record: the ingester backs off
 # and pauses consumption instead of dropping or dead-lettering records.
+@pytest.fixture
+async def cold_client(settings_factory: Callable[..., Any]) -> AsyncIterator[Any]:
+    """A client whose new provisioned tables start without their burst, so they throttle at once."""
+    engine = Engine(settings_factory().engine.data, durability="os",
+                    settings=Settings(initial_burst_seconds=1.0))
+    yield AsyncEmbeddedClient(engine)
+    engine.close()
+
+
 async def test_throttled_provisioned_table_ends_with_every_record(
-        client: Any, settings_factory: Callable[..., Any], topic_factory: Callable[..., str], produce_all: Any) -> None:
+        cold_client: Any, settings_factory: Callable[..., Any], topic_factory: Callable[..., str],
+        produce_all: Any) -> None:
+    client = cold_client
     settings = settings_factory(**{"ingest.batch_size": 1000})
     topic = topic_factory(partitions=2)
     rule = parse_rule(rule_for(topic, "Throttled", billing={"mode": "PROVISIONED", "read_capacity": 5,

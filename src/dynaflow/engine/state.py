@@ -96,6 +96,9 @@ class Settings:
     #: on-demand default); exceeding one raises ThrottlingException (``throttle.py``).
     on_demand_read_limit: float | None = None
     on_demand_write_limit: float | None = None
+    #: Seconds of its provisioned rate a new table or GSI may spend at once (``throttle.py``):
+    #: its whole 300-second burst, as on AWS; a small value makes new tables throttle at once.
+    initial_burst_seconds: float = 300.0
     #: Streams (``streams.py``): open shards per stream, record retention in seconds, seconds
     #: between shard rotations (0: never), and seconds between maintenance passes (0 or less: none,
     #: leaving trimming and rotation to ``Engine.streams.maintain()``).

@@ -98,15 +98,29 @@ def build_key_condition(conditions: KeyConditionMap, key_schema: KeySchema | Non
     if hash_op != "EQ":
         raise errors.validation(_NOT_SUPPORTED)
     _check_types(hash_values, hash_type)
+    _check_not_empty(hash_values, hash_name, hash_type)
     if range_name is None or range_name not in conditions:
         return KeyCondition(hash_name, hash_values[0], None, None, ())
     range_op, range_values = conditions[range_name]
     if range_op not in _RANGE_OPS:
         raise errors.validation(_NOT_INDEXABLE if legacy else _NOT_SUPPORTED)
     _check_types(range_values, range_type)
+    _check_not_empty(range_values, range_name, range_type)
     if range_op == "BEGINS_WITH" and range_type == "N":
         raise errors.validation(_NOT_SUPPORTED)
     return KeyCondition(hash_name, hash_values[0], range_name, range_op, range_values)  # type: ignore[arg-type]
+
+
+def _check_not_empty(operands: tuple[AttributeValue, ...], name: str, key_type: str | None) -> None:
+    """A key value is never an empty string or binary, so no key condition may compare with one
+    (begins_with and the range comparisons included, as DynamoDB rejects them)."""
+    if key_type not in ("S", "B"):
+        return
+    for value in operands:
+        if not value[key_type]:
+            raise errors.validation(
+                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot "
+                f"contain an empty {'string' if key_type == 'S' else 'binary'} value. Key: {name}")
 
 
 def _check_types(operands: tuple[AttributeValue, ...], key_type: str | None) -> None:

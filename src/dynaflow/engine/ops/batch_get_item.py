@@ -31,6 +31,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
     unprocessed: dict[str, dict[str, Any]] = {}
     used: list[dict[str, Any]] = []
     total = 0
+    full = False
     throttled: errors.DynamoError | None = None
     served = 0
     env = state.env
@@ -39,12 +40,14 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
             found = responses.setdefault(table.name, [])
             units = 0.0
             for key, original in lmdb_keys:
-                if total > MAX_RESPONSE_BYTES:
+                record = None if full else txn.get(key)
+                size = records.item_size(record) if record is not None else 0
+                if full or total + size > MAX_RESPONSE_BYTES:  # the item that would not fit, and all after it
+                    full = True
                     left = unprocessed.setdefault(table.name, {**block, "Keys": []})
                     left["Keys"].append(out.item(original))
                     continue
-                record = txn.get(key)
-                cost = capacity.read_units(records.item_size(record) if record else 0, consistent=consistent)
+                cost = capacity.read_units(size, consistent=consistent)
                 if table.limited or state.capped:  # throttled keys go back as UnprocessedKeys
                     denied = state.limiter.try_read(table, key[4:8], cost)
                     if denied is not None:
@@ -56,7 +59,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
                 units += cost
                 if record is None:
                     continue
-                total += records.item_size(record)
+                total += size
                 if projection is None:
                     found.append(out.stored(record))
                 else:
