@@ -149,3 +149,58 @@ def test_many_async_jobs_on_one_loop_are_each_acknowledged(env: LmdbEnv) -> None
     assert asyncio.run(main()) == [f"a{i}".encode() for i in range(300)]
     assert _count(env) == 300
     writer.close()
+
+
+def _where(ctx: WriteContext) -> int:
+    ctx.txn.put(b"where-%d" % threading.get_ident(), b"v", db=ctx.env.items)
+    return threading.get_ident()
+
+
+@pytest.mark.parametrize("durability, inline", [("os", True), ("fsync", False)])
+def test_async_jobs_lead_on_their_own_thread_only_in_os_mode(tmp_path: Path, durability: str, inline: bool) -> None:
+    # Why: in os mode a commit is cheap and a thread hand-off is not, so an async caller that finds
+    # no commit in progress commits its own job; in fsync mode the background thread commits, so
+    # the event loop goes on serving during the fsync.
+    env = LmdbEnv(tmp_path, durability=durability)  # type: ignore[arg-type]
+    writer = Writer(env)
+
+    async def main() -> tuple[int, int]:
+        return threading.get_ident(), await writer.submit_async(_where)
+
+    try:
+        loop_thread, job_thread = asyncio.run(main())
+        assert (job_thread == loop_thread) is inline
+    finally:
+        writer.close()
+        env.close()
+
+
+def test_several_event_loops_and_blocking_callers_share_the_os_mode_writer(env: LmdbEnv) -> None:
+    # Why: async callers that lead inline and blocking callers that lead in turn must hand
+    # leadership on without stranding a job, whichever arrives while another leads.
+    writer = Writer(env)
+    done: list[bytes] = []
+    lock = threading.Lock()
+
+    def loop_worker(n: int) -> None:
+        async def main() -> list[bytes]:
+            return list(await asyncio.gather(*(writer.submit_async(_put(b"l%d-%d" % (n, i))) for i in range(200))))
+        keys = asyncio.run(main())
+        with lock:
+            done.extend(keys)
+
+    def blocking_worker(n: int) -> None:
+        for i in range(200):
+            key = writer.submit(_put(b"b%d-%d" % (n, i)))
+            with lock:
+                done.append(key)
+
+    threads = [threading.Thread(target=loop_worker, args=(n,)) for n in range(3)]
+    threads += [threading.Thread(target=blocking_worker, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    writer.close()
+    assert not any(t.is_alive() for t in threads)
+    assert len(done) == 1200 == len(set(done)) == _count(env)

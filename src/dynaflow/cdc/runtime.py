@@ -44,6 +44,7 @@ from dynaflow.cdc.leases import ExpiryClock, Lease, LeaseTable
 from dynaflow.cdc.metrics import CdcMetrics, MemoryMetrics
 from dynaflow.cdc.model import SHARD_END, TRIM_HORIZON
 from dynaflow.cdc.replica import ReplicaSink
+from dynaflow.cdc.retry import error_code
 from dynaflow.cdc.shards import list_shards, stream_arn_of
 from dynaflow.cdc.sink import Sink
 from dynaflow.cdc.snapshot import RECONCILE, SEGMENT_PREFIX, copy_segment, reconcile
@@ -277,7 +278,13 @@ class Worker:
     # ------------------------------------------------------------ status
 
     async def status(self) -> list[Lease]:
-        return await self.leases.list()
+        """The pipeline's lease rows; none before a worker has created its state table."""
+        try:
+            return await self.leases.list()
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return []
+            raise
 
 
 def _number(row: Lease, name: str) -> int:
