@@ -7,8 +7,9 @@ shard consumers, ``ReplicaSink`` with its sequence-conditional writes, checkpoin
   worker starts and the clock runs until every change is on the target: changes/s per table (also
   shown from the first change applied, leaving out the start: state table, shard discovery);
 * **lag** — with the worker caught up, a writer puts ``--rate`` changes/s for ``--seconds``; each
-  item carries the time its write was acknowledged, and the sink notes when the change is durably
-  on the target. Lag = applied - acknowledged, p50/p99 over every change.
+  item carries the time just before its write, and the sink notes when the change is durably on
+  the target. Lag = applied - written, p50/p99 over every change. On the wire path the writer is
+  a process of its own (the worker's process would otherwise hold the load below the rate).
 
 Paths (``--path``):
 
@@ -31,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
+import multiprocessing
 import sys
 import tempfile
 import time
@@ -102,6 +105,39 @@ async def _write(client: DynamoClient, items: list[dict[str, Any]]) -> None:
             chunk = response.get("UnprocessedItems") or {}
 
 
+async def _steady_load(writer: DynamoClient, *, start: int, total: int, rate: int) -> float:
+    """Write ``total`` changes at ``rate``/s in 10 ms ticks of BatchWriteItem, each item stamped
+    just before its write; return the rate achieved."""
+    per_tick = max(1, round(rate * 0.01))
+    n = start
+    begin = time.monotonic()
+    written = 0
+    while written < total:
+        delay = begin + (written / rate) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        count = min(per_tick, total - written)
+        stamp = time.time()
+        await _write(writer, [_item(n + i, stamp) for i in range(count)])
+        n += count
+        written += count
+    return written / (time.monotonic() - begin)
+
+
+def _steady_load_process(endpoint: str, start: int, total: int, rate: int) -> float:
+    """:func:`_steady_load` against a wire endpoint, in a process of its own."""
+    from dynaflow.dynamo.remote import connect_remote
+
+    async def load() -> float:
+        writer = await connect_remote(endpoint, access_key_id="bench", secret_access_key="bench")
+        try:
+            return await _steady_load(writer, start=start, total=total, rate=rate)
+        finally:
+            await writer.close()
+
+    return asyncio.run(load())
+
+
 @contextlib.asynccontextmanager
 async def _endpoints(path: str, *, lean: bool = True) -> AsyncIterator[tuple[DynamoClient, DynamoClient, DynamoClient]]:
     """(source with streams, source writer, target) for the path."""
@@ -151,26 +187,15 @@ async def run(path: str, *, changes: int, rate: int, seconds: float, mode: str, 
         drained = time.monotonic() - started
         steady = time.monotonic() - sink.first_applied
 
-        # Steady load: `rate` changes/s in 10 ms ticks of BatchWriteItem, stamped when acknowledged.
         sink.lags.clear()
         total = int(rate * seconds)
-        tick = 0.01
-        per_tick = max(1, round(rate * tick))
-        n = changes
-        begin = time.monotonic()
-        written = 0
-        while written < total:
-            due = begin + (written / rate)
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            count = min(per_tick, total - written)
-            stamp = time.time()
-            batch = [_item(n + i, stamp) for i in range(count)]
-            await _write(writer, batch)
-            n += count
-            written += count
-        achieved = written / (time.monotonic() - begin)
+        endpoint = getattr(writer, "endpoint_url", None)
+        if endpoint is None:  # embedded: the engine lives in this process, so does its writer
+            achieved = await _steady_load(writer, start=changes, total=total, rate=rate)
+        else:  # wire: a writer process of its own, so the worker's process does not slow the load
+            with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                achieved = await asyncio.get_running_loop().run_in_executor(
+                    pool, _steady_load_process, endpoint, changes, total, rate)
         deadline = time.monotonic() + 30
         while len(sink.lags) < total and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
