@@ -107,6 +107,26 @@ async def test_writes_and_records_match_the_sdk_client(clients: tuple[DynamoClie
     assert via_lean[-1]["dynamodb"]["OldImage"]["blob"] == {"B": b"\x00\xffbin"}
 
 
+async def test_update_item_answers_match_the_sdk_client(clients: tuple[DynamoClient, DynamoClient]) -> None:
+    # Why: checkpoints and lease renewals are conditional UpdateItems through the lean client: the
+    # returned attributes (binary as bytes) and a failed condition must look as they do from the SDK.
+    lean, sdk = clients
+    await _table(sdk, TABLE)
+    await sdk.call("PutItem", {"TableName": TABLE, "Item": {"pk": {"S": "u"}, "blob": {"B": b"\x00\x01"}}})
+    update = {"TableName": TABLE, "Key": {"pk": {"S": "u"}}, "UpdateExpression": "SET n = :n",
+              "ConditionExpression": "attribute_exists(pk)", "ReturnValues": "ALL_NEW"}
+    via_lean = await lean.call("UpdateItem", {**update, "ExpressionAttributeValues": {":n": {"N": "1"}}})
+    via_sdk = await sdk.call("UpdateItem", {**update, "ExpressionAttributeValues": {":n": {"N": "1"}}})
+    assert via_lean == via_sdk == {"Attributes": {"pk": {"S": "u"}, "blob": {"B": b"\x00\x01"}, "n": {"N": "1"}}}
+    failing = {**update, "Key": {"pk": {"S": "missing"}}, "ExpressionAttributeValues": {":n": {"N": "1"}}}
+    errors = []
+    for client in (lean, sdk):
+        with pytest.raises(DynamoError) as caught:
+            await client.call("UpdateItem", failing)
+        errors.append((caught.value.type, caught.value.message))
+    assert errors[0] == errors[1] == ("ConditionalCheckFailedException", "The conditional request failed")
+
+
 async def test_errors_match_the_sdk_client(clients: tuple[DynamoClient, DynamoClient]) -> None:
     # Why: the sink reads error types and CancellationReasons to decide what is stale, retried or dead-lettered.
     lean, sdk = clients
