@@ -21,6 +21,14 @@ def env(tmp_path: Path) -> Any:
     env.close()
 
 
+@pytest.fixture(params=["os", "fsync"])
+def any_env(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """Both durability modes: in ``os`` mode a lone write commits alone, in ``fsync`` as a group."""
+    env = LmdbEnv(tmp_path, durability=request.param)
+    yield env
+    env.close()
+
+
 def _put(key: bytes) -> Any:
     def job(ctx: WriteContext) -> bytes:
         ctx.txn.put(key, b"v", db=ctx.env.items)
@@ -69,8 +77,9 @@ def test_async_and_sync_writers_mix(env: LmdbEnv) -> None:
     assert _count(env) == 1000
 
 
-def test_dynamo_error_fails_only_its_own_job(env: LmdbEnv) -> None:
+def test_dynamo_error_fails_only_its_own_job(any_env: LmdbEnv) -> None:
     # Why: a failed condition in one request must not abort the others in its group.
+    env = any_env
     writer = Writer(env)
 
     def failing(ctx: WriteContext) -> None:
@@ -84,8 +93,9 @@ def test_dynamo_error_fails_only_its_own_job(env: LmdbEnv) -> None:
     assert _count(env) == 1
 
 
-def test_unexpected_exception_rolls_back_and_reports_internal_error(env: LmdbEnv) -> None:
+def test_unexpected_exception_rolls_back_and_reports_internal_error(any_env: LmdbEnv) -> None:
     # Why: a bug in one job must not leave partial writes or take the writer down.
+    env = any_env
     writer = Writer(env)
 
     def broken(ctx: WriteContext) -> None:
