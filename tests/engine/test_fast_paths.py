@@ -453,6 +453,48 @@ def test_put_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: py
     assert got == expected
 
 
+_batch_entries = st.lists(
+    st.one_of(
+        st.builds(lambda n, rest: {"PutRequest": {"Item": {**rest, "pk": {"S": f"batch-{n}"}}}},
+                  st.integers(0, 3), _items),
+        st.builds(lambda rest: {"PutRequest": {"Item": rest}}, _items),
+        st.builds(lambda n: {"DeleteRequest": {"Key": {"pk": {"S": f"batch-{n}"}}}}, st.integers(0, 3)),
+        st.just({"PutRequest": {}}),
+        st.just({"PutRequest": {"Item": {"pk": {"S": "batch-9"}}}, "DeleteRequest": {"Key": {"pk": {"S": "x"}}}}),
+        st.just({"PutRequest": {"Item": {"pk": {"S": "batch-8"}}, "Bogus": 1}}),
+        st.just("not a request"),
+    ),
+    max_size=27,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(["fast_s", "missing", "x", "arn:aws:dynamodb:a:b:table/fast_s"]),
+                       st.one_of(_batch_entries, st.just("not a list")), max_size=2),
+       st.dictionaries(st.sampled_from(["ReturnConsumedCapacity", "Bogus"]), st.sampled_from(["TOTAL", 1]),
+                       max_size=1))
+def test_batch_write_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                         request_items: dict[str, Any], extra: dict[str, Any]) -> None:
+    # Why: a BatchWriteItem of proven puts skips the shape check; every request must get the same
+    # answer or error, and leave the same items, with and without the shortcut.
+    from dynaflow.engine import core
+
+    keys_ = [{"pk": {"S": f"batch-{n}"}} for n in (0, 1, 2, 3, 8, 9)]
+
+    def write_and_read() -> Any:
+        outcome = _outcome(engine.execute, "BatchWriteItem", {"RequestItems": request_items, **extra}, WIRE_OUTPUT)
+        stored = [engine.execute("GetItem", {"TableName": "fast_s", "Key": key}, PYTHON_OUTPUT) for key in keys_]
+        for key in keys_:
+            engine.execute("DeleteItem", {"TableName": "fast_s", "Key": key}, PYTHON_OUTPUT)
+        return outcome, stored
+
+    got = write_and_read()
+    with monkeypatch.context() as patched:
+        patched.setattr(core, "SHORTCUTS", {})
+        expected = write_and_read()
+    assert got == expected
+
+
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
 @given(_key_values, _key_values, st.booleans())
 def test_c_key_builder_agrees_with_python_builder(h: Any, r: Any, ranged: bool) -> None:

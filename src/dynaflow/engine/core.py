@@ -120,6 +120,7 @@ Shortcut = Callable[[EngineState, dict[str, Any], Output], "dict[str, Any] | Def
 #: requests before any ``convert`` (``Engine.execute``), so they answer only requests made of
 #: plain JSON values (no ``bytes``, no sets): the proofs they use accept nothing else.
 SHORTCUTS: dict[str, Shortcut] = {
+    "BatchWriteItem": batch_write_item.shortcut,
     "GetItem": get_item.shortcut,
     "PutItem": put_item.shortcut,
 }

@@ -15,9 +15,44 @@ from dynaflow.engine.ops.delete_item import DeleteItem
 from dynaflow.engine.ops.put_item import PutItem
 from dynaflow.engine.rmw import RmwOperation
 from dynaflow.engine.state import Deferred, EngineState, Output
+from dynaflow.engine.values import prove_item
 from dynaflow.engine.writer import WriteContext
 
 MAX_REQUESTS = 25
+
+
+def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferred | None:
+    """A batch of puts of proven items into existing tables, ``RequestItems`` only; else None.
+
+    The bulk write of ingest and replication. Each table is known by name (its name passed the
+    naming rules when it was created), each list holds 1..25 requests of exactly one
+    ``PutRequest`` whose ``Item`` ``values.prove_item`` proves valid, 25 at most in all: the shape
+    check could then only pass (as for ``put_item.shortcut``), so the request goes straight to
+    :func:`run`. Deletes, other members and anything unproven take the checked path.
+    """
+    if len(request) != 1:
+        return None
+    request_items = request.get("RequestItems")
+    if request_items.__class__ is not dict or not request_items:
+        return None
+    tables = state.catalog.tables
+    total = 0
+    for name, entries in request_items.items():
+        if name.__class__ is not str or name not in tables or entries.__class__ is not list or not entries:
+            return None
+        total += len(entries)
+        if total > MAX_REQUESTS:
+            return None
+        for entry in entries:
+            if entry.__class__ is not dict or len(entry) != 1:
+                return None
+            put = entry.get("PutRequest")
+            if put.__class__ is not dict or len(put) != 1:
+                return None
+            item = put.get("Item")
+            if item.__class__ is not dict or not prove_item(item):
+                return None
+    return run(state, request, out)
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
