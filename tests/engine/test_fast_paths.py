@@ -407,6 +407,17 @@ def test_binary_flag_is_set_for_every_item_with_binary(item: dict[str, Any]) -> 
         assert records.has_binary(record)
 
 
+def _with_and_without_shortcuts(monkeypatch: pytest.MonkeyPatch, run: Any) -> tuple[Any, Any]:
+    """``run()`` as the engine answers it, then again with ``core.SHORTCUTS`` emptied."""
+    from dynaflow.engine import core
+
+    got = run()
+    with monkeypatch.context() as patched:
+        patched.setattr(core, "SHORTCUTS", {})
+        expected = run()
+    return got, expected
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(st.sampled_from(["fast_sn", "fast_s", "missing", "x", "", "arn:aws:dynamodb:a:b:table/fast_s"]),
                  st.just(["fast_s"]), st.just(5), st.none()),
@@ -418,13 +429,8 @@ def test_get_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: py
                                                  key: Any, extra: dict[str, Any]) -> None:
     # Why: core.SHORTCUTS skip the shape check for the requests they prove valid; every request,
     # valid or not, must get the same response or error with and without them.
-    from dynaflow.engine import core
-
     request = {"TableName": table, "Key": key, **extra}
-    got = _get(engine, dict(request))
-    with monkeypatch.context() as patched:
-        patched.setattr(core, "SHORTCUTS", {})
-        expected = _get(engine, dict(request))
+    got, expected = _with_and_without_shortcuts(monkeypatch, lambda: _get(engine, dict(request)))
     assert got == expected
 
 
@@ -438,18 +444,13 @@ def test_put_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: py
                                                  item: dict[str, Any], extra: dict[str, Any]) -> None:
     # Why: a PutItem the shortcut proves valid skips the shape check; every request must get the
     # same answer or error, and store the same item, with and without the shortcut.
-    from dynaflow.engine import core
-
     def put_and_read() -> Any:
         outcome = _outcome(engine.execute, "PutItem", {"TableName": table, "Item": item, **extra}, WIRE_OUTPUT)
         stored = engine.execute("GetItem", {"TableName": "fast_s", "Key": {"pk": {"S": "shortcut"}}}, PYTHON_OUTPUT)
         engine.execute("DeleteItem", {"TableName": "fast_s", "Key": {"pk": {"S": "shortcut"}}}, PYTHON_OUTPUT)
         return outcome, stored
 
-    got = put_and_read()
-    with monkeypatch.context() as patched:
-        patched.setattr(core, "SHORTCUTS", {})
-        expected = put_and_read()
+    got, expected = _with_and_without_shortcuts(monkeypatch, put_and_read)
     assert got == expected
 
 
@@ -477,8 +478,6 @@ def test_batch_write_item_shortcut_agrees_with_full_path(engine: Engine, monkeyp
                                                          request_items: dict[str, Any], extra: dict[str, Any]) -> None:
     # Why: a BatchWriteItem of proven puts skips the shape check; every request must get the same
     # answer or error, and leave the same items, with and without the shortcut.
-    from dynaflow.engine import core
-
     keys_ = [{"pk": {"S": f"batch-{n}"}} for n in (0, 1, 2, 3, 8, 9)]
 
     def write_and_read() -> Any:
@@ -488,10 +487,7 @@ def test_batch_write_item_shortcut_agrees_with_full_path(engine: Engine, monkeyp
             engine.execute("DeleteItem", {"TableName": "fast_s", "Key": key}, PYTHON_OUTPUT)
         return outcome, stored
 
-    got = write_and_read()
-    with monkeypatch.context() as patched:
-        patched.setattr(core, "SHORTCUTS", {})
-        expected = write_and_read()
+    got, expected = _with_and_without_shortcuts(monkeypatch, write_and_read)
     assert got == expected
 
 
