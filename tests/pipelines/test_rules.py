@@ -162,3 +162,25 @@ def test_dynamodb_json_format() -> None:
     assert item["pk"] == {"S": "x"} and item["bin"] == {"BS": [b"\x00\x01"]} and item["n"] == {"N": "1"}
     with pytest.raises(RecordError, match="unknown attribute type"):
         compiled.apply(record({"a": {"M": {"b": {"S": "x"}}}, "bad": {"Z": 1}}))
+
+
+# Why: integral floats (0.0, 25.0, -0.0) leave mapping as the digits the store would keep, so the
+# engine proves the item in one walk; other floats keep their shortest form, and either way the
+# stored number is the one DynamoDB would store.
+@pytest.mark.parametrize("value, text", [(0.0, "0"), (-0.0, "0"), (25.0, "25"), (-3.0, "-3"),
+                                         (1.5, "1.5"), (1e16, "1e+16"), (1e-07, "1e-07")])
+def test_float_numbers_are_mapped_in_canonical_form_when_cheap(value: float, text: str) -> None:
+    from decimal import Decimal
+
+    from dynaflow.pipelines.rules import to_attribute
+
+    mapped = to_attribute(value)
+    assert mapped == {"N": text}
+    assert Decimal(mapped["N"]) == Decimal(repr(value))
+
+
+# Why: the record mapper's inline path writes floats the same way as ``to_attribute``.
+def test_record_floats_map_like_to_attribute() -> None:
+    put = rule().apply(record({"tenant": "t", "id": 1, "sent": 0.0, "ratio": 2.5, "big": 1e300}))
+    assert isinstance(put, Put)
+    assert (put.item["sent"], put.item["ratio"], put.item["big"]) == ({"N": "0"}, {"N": "2.5"}, {"N": "1e+300"})

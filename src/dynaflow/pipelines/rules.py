@@ -310,6 +310,20 @@ def _untyped_scalar(value: Any) -> Any:
     return value
 
 
+#: Integral floats below this print as plain digits in ``repr`` (above it, with an exponent).
+_EXACT_FLOAT_INTEGER = 1e16
+
+
+def _float_text(value: float) -> str:
+    """A float's number text: its shortest round-trip form (``repr``), which the store normalizes
+    like any number, except that an integral float is written as its digits (25.0 -> "25", as the
+    store would keep it): a number already in canonical form lets the engine prove the item in one
+    walk (``values.prove_item``) instead of normalizing it."""
+    if value.is_integer() and -_EXACT_FLOAT_INTEGER < value < _EXACT_FLOAT_INTEGER:
+        return str(int(value))
+    return repr(value)
+
+
 def _number(value: Any) -> Decimal:
     try:
         number = _NUMBER_CONTEXT.create_decimal(str(value))
@@ -348,7 +362,7 @@ def to_attribute(value: Any) -> dict[str, Any]:
     if kind is int:
         return {"N": str(value)}
     if kind is float:
-        text = repr(value)  # shortest round-trip form; the store normalizes it like any number
+        text = _float_text(value)
         if text in ("inf", "-inf", "nan"):
             raise RecordError("MalformedValue", f"{text} is not a DynamoDB number")
         return {"N": text}
@@ -570,8 +584,8 @@ class CompiledRule:
                 item[field] = {"S": value}
             elif kind is int:
                 item[field] = {"N": str(value)}
-            elif kind is float:  # orjson yields finite floats only; repr is the shortest round trip
-                item[field] = {"N": repr(value)}
+            elif kind is float:  # orjson yields finite floats only
+                item[field] = {"N": _float_text(value)}
             else:
                 item[field] = to_attribute(value)
         return item
