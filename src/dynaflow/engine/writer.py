@@ -153,22 +153,19 @@ class Writer:
 
     def submit(self, fn: Callable[[WriteContext], T]) -> T:
         """Run ``fn`` in a write transaction; return once its commit is durable."""
-        job: Job[T] = Job(fn)
         with self._mutex:
             if self._closed:
                 raise errors.internal("the engine is closed")
             lead = not self._leader_active
             if lead:
                 self._leader_active = True
-                if self._lead_inline:  # os mode, nobody committing: nothing to group with
-                    solo = True
-                else:
-                    solo = False
-                    self._pending.append(job)
-            else:
+                solo = self._lead_inline  # os mode, nobody committing: nothing to group with
+            if not (lead and solo):
+                job: Job[T] = Job(fn)
                 self._pending.append(job)
-                lock = job.lock = threading.Lock()
-                lock.acquire()
+                if not lead:
+                    lock = job.lock = threading.Lock()
+                    lock.acquire()
         if lead and solo:
             return self._solo(fn)
         if not lead:
@@ -179,9 +176,6 @@ class Writer:
         return job.value()
 
     async def submit_async(self, fn: Callable[[WriteContext], T]) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        job: Job[T] = Job(fn, loop, future)
         with self._mutex:
             if self._closed:
                 raise errors.internal("the engine is closed")
@@ -189,6 +183,9 @@ class Writer:
             if lead:
                 self._leader_active = True
             if not (lead and self._lead_inline):
+                loop = asyncio.get_running_loop()
+                future: asyncio.Future[None] = loop.create_future()
+                job: Job[T] = Job(fn, loop, future)
                 self._pending.append(job)
                 if lead:
                     self._wake_background.put(None)
@@ -335,11 +332,7 @@ class Writer:
             elif job.lock is not None:
                 job.lock.release()
         if futures is not None:
-            here = asyncio._get_running_loop()  # the loop of an async caller leading inline, if any
             for loop, waiting in futures.items():
-                if loop is here:
-                    _resolve_all(waiting)
-                    continue
                 try:
                     loop.call_soon_threadsafe(_resolve_all, waiting)
                 except RuntimeError:  # the loop was closed: nobody is waiting any more
