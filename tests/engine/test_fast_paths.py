@@ -454,6 +454,14 @@ def test_put_item_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: py
     assert got == expected
 
 
+def _read_and_clear(engine: Engine, keys_: list[dict[str, Any]]) -> list[Any]:
+    """What ``fast_s`` holds at ``keys_``, which are then deleted for the next example."""
+    stored = [engine.execute("GetItem", {"TableName": "fast_s", "Key": key}, PYTHON_OUTPUT) for key in keys_]
+    for key in keys_:
+        engine.execute("DeleteItem", {"TableName": "fast_s", "Key": key}, PYTHON_OUTPUT)
+    return stored
+
+
 _batch_entries = st.lists(
     st.one_of(
         st.builds(lambda n, rest: {"PutRequest": {"Item": {**rest, "pk": {"S": f"batch-{n}"}}}},
@@ -482,13 +490,85 @@ def test_batch_write_item_shortcut_agrees_with_full_path(engine: Engine, monkeyp
 
     def write_and_read() -> Any:
         outcome = _outcome(engine.execute, "BatchWriteItem", {"RequestItems": request_items, **extra}, WIRE_OUTPUT)
-        stored = [engine.execute("GetItem", {"TableName": "fast_s", "Key": key}, PYTHON_OUTPUT) for key in keys_]
-        for key in keys_:
-            engine.execute("DeleteItem", {"TableName": "fast_s", "Key": key}, PYTHON_OUTPUT)
-        return outcome, stored
+        return outcome, _read_and_clear(engine, keys_)
 
     got, expected = _with_and_without_shortcuts(monkeypatch, write_and_read)
     assert got == expected
+
+
+_plain_items = st.dictionaries(st.sampled_from(["a", "b", "seq"]),
+                               st.one_of(st.builds(lambda v: {"S": v}, _strings),
+                                         st.builds(lambda v: {"N": v}, st.integers(-99, 99).map(str))),
+                               max_size=3)
+_transact_put_members = st.fixed_dictionaries({}, optional={
+    "ConditionExpression": st.one_of(
+        st.just("attribute_not_exists(#s) OR #s < :s"),
+        st.sampled_from(["attribute_not_exists(pk)", "#s <", "", None, 7])),
+    "ExpressionAttributeNames": st.one_of(st.just({"#s": "seq"}), st.sampled_from([{"#s": 5}, {}, None])),
+    "ExpressionAttributeValues": st.one_of(st.just({":s": {"S": "m"}}), st.builds(lambda v: {":s": v}, _values),
+                                           st.just({})),
+    "ReturnValuesOnConditionCheckFailure": st.just("ALL_OLD"),
+})
+_sink_puts = st.builds(
+    lambda n, rest, extra: {"Put": {"TableName": "fast_s", "Item": {**rest, "pk": {"S": f"txn-{n}"}}, **extra}},
+    st.integers(0, 3), _plain_items, _transact_put_members)
+_transact_puts = st.one_of(
+    _sink_puts,
+    st.builds(lambda n, rest, extra: {"Put": {"TableName": "fast_s", "Item": {**rest, "pk": {"S": f"txn-{n}"}},
+                                              **extra}},
+              st.integers(0, 3), _items, _transact_put_members),
+    st.builds(lambda table, rest: {"Put": {"TableName": table, "Item": rest}},
+              st.sampled_from(["fast_s", "missing", "arn:aws:dynamodb:a:b:table/fast_s", 5]), _items),
+    st.builds(lambda n: {"Delete": {"TableName": "fast_s", "Key": {"pk": {"S": f"txn-{n}"}}}}, st.integers(0, 3)),
+    st.just({"Put": {"TableName": "fast_s", "Item": {"pk": {"S": "txn-9"}}},
+             "Delete": {"TableName": "fast_s", "Key": {"pk": {"S": "x"}}}}),
+    st.just({"Put": {"TableName": "fast_s", "Item": {"pk": {"S": "txn-8"}}, "Bogus": 1}}),
+    st.just({"Put": "not a put"}),
+    st.just("not an action"),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.lists(_sink_puts, min_size=1, max_size=4), st.lists(_transact_puts, max_size=5),
+                 st.just("not a list"),
+                 st.just([{"Put": {"TableName": "fast_s", "Item": {"pk": {"S": f"txn-{n}"}}}} for n in range(101)])),
+       st.one_of(st.just({}), st.dictionaries(st.sampled_from(["ReturnConsumedCapacity", "Bogus"]),
+                                              st.sampled_from(["TOTAL", 1]), max_size=1)),
+       st.integers(0, 2))
+def test_transact_write_items_shortcut_agrees_with_full_path(engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                             actions: Any, extra: dict[str, Any],
+                                                             seeded: int) -> None:
+    # Why: a transaction of proven puts skips the shape check; every request must get the same
+    # answer or error (conditions included: ``seeded`` items exist beforehand with a ``seq``),
+    # and leave the same items, with and without the shortcut.
+    keys_ = [{"pk": {"S": f"txn-{n}"}} for n in (0, 1, 2, 3, 8, 9)]
+
+    def write_and_read() -> Any:
+        for key in keys_[:seeded]:
+            engine.execute("PutItem", {"TableName": "fast_s", "Item": {**key, "seq": {"S": "m"}}}, PYTHON_OUTPUT)
+        outcome = _outcome(engine.execute, "TransactWriteItems", {"TransactItems": actions, **extra}, WIRE_OUTPUT)
+        return outcome, _read_and_clear(engine, keys_)
+
+    got, expected = _with_and_without_shortcuts(monkeypatch, write_and_read)
+    assert got == expected
+
+
+def test_transact_write_items_shortcut_answers_the_sinks_transactions(engine: Engine) -> None:
+    # Why: the agreement test above proves nothing if the shortcut never answers; the replication
+    # sink's transaction (conditional puts sharing one names and one values map) must take it.
+    from dynaflow.engine import core
+
+    guard = {":s": {"S": "0005"}}
+    names = {"#s": "seq"}
+    request = {"TransactItems": [
+        {"Put": {"TableName": "fast_s", "Item": {"pk": {"S": f"sink-{n}"}, "seq": {"S": "0007"}},
+                 "ConditionExpression": "attribute_not_exists(#s) OR #s < :s",
+                 "ExpressionAttributeNames": names, "ExpressionAttributeValues": guard}}
+        for n in range(100)]}
+    answer = core.SHORTCUTS["TransactWriteItems"](engine.state, request, PYTHON_OUTPUT)
+    values.forget_proofs()
+    assert answer is not None
+    assert core.SHORTCUTS["TransactWriteItems"](engine.state, {**request, "Bogus": 1}, PYTHON_OUTPUT) is None
 
 
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])

@@ -123,6 +123,7 @@ SHORTCUTS: dict[str, Shortcut] = {
     "BatchWriteItem": batch_write_item.shortcut,
     "GetItem": get_item.shortcut,
     "PutItem": put_item.shortcut,
+    "TransactWriteItems": transact_write_items.shortcut,
 }
 
 

@@ -153,5 +153,8 @@ class RmwOperation:
         return None
 
 
-def compile_for(request: dict[str, Any], operation: str) -> RequestExpressions:
-    return compile_expressions(request, operation=operation)
+def compile_for(request: dict[str, Any], operation: str, compiled: RequestExpressions | None = None
+                ) -> RequestExpressions:
+    """The request's compiled expressions: ``compiled`` when the caller has them already (a
+    transaction compiles every action's before building any), else compiled now."""
+    return compiled if compiled is not None else compile_expressions(request, operation=operation)

@@ -72,6 +72,10 @@ class RequestExpressions:
     projection: Projection | None
     update: Update | None
     key_condition: KeyCondition | None
+    #: What the parameters add to a transaction's 4 MB payload: the UpdateExpression and
+    #: ConditionExpression texts and the ExpressionAttributeValues' sizes. Kept with the compiled
+    #: request so a cached one answers without walking the values again.
+    payload_size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +254,16 @@ def _compile(
         update=(Update(update_node, legacy="AttributeUpdates" in request and "UpdateExpression" not in texts)
                 if update_node is not None else None),
         key_condition=key_condition,
+        payload_size=_payload_size(texts, raw_values),
     )
+
+
+def _payload_size(texts: Mapping[str, Any], raw_values: Mapping[str, Any] | None) -> int:
+    size = sum(len(texts[name].encode()) for name in ("ConditionExpression", "UpdateExpression")
+               if texts.get(name))
+    if raw_values:
+        size += sum(values.value_size(v) for v in raw_values.values())
+    return size
 
 
 def _check_parameter_mix(

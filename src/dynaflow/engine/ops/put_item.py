@@ -14,6 +14,7 @@ from typing import Any
 
 from dynaflow.engine import errors, records
 from dynaflow.engine.changes import write_change
+from dynaflow.engine.expressions import RequestExpressions
 from dynaflow.engine.indexes import check_item
 from dynaflow.engine.rmw import RmwOperation, compile_for
 from dynaflow.engine.state import Deferred, EngineState, Output
@@ -24,10 +25,11 @@ from dynaflow.engine.writer import WriteContext
 class PutItem(RmwOperation):
     operation = "PutItem"
 
-    def __init__(self, state: EngineState, request: dict[str, Any], out: Output) -> None:
+    def __init__(self, state: EngineState, request: dict[str, Any], out: Output,
+                 compiled: RequestExpressions | None = None) -> None:
         super().__init__(state, request, out)
         self.item, self.size, binary = validate_item_stored(request.get("Item"))
-        self.condition = compile_for(request, "PutItem").condition
+        self.condition = compile_for(request, "PutItem", compiled).condition
         self.table = state.catalog.get(request["TableName"])
         self.key = self.table.key_from_item(self.item)
         if self.size > MAX_ITEM_SIZE:

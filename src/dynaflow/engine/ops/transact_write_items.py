@@ -47,9 +47,10 @@ from dynaflow.engine.expressions import RequestExpressions, compile_expressions
 from dynaflow.engine.ops.delete_item import DeleteItem
 from dynaflow.engine.ops.put_item import PutItem
 from dynaflow.engine.ops.update_item import UpdateItem
-from dynaflow.engine.rmw import DELETE, RmwOperation
+from dynaflow.engine.rmw import DELETE, RmwOperation, compile_for
+from dynaflow.engine.shapes.transact_write_items import MAX_ACTIONS
 from dynaflow.engine.state import Deferred, EngineState, Output
-from dynaflow.engine.values import Item, item_size, validate_item, value_size
+from dynaflow.engine.values import Item, item_size, prove_item, validate_item
 from dynaflow.engine.writer import WriteContext
 
 MAX_PAYLOAD: Final = 4 * 1024 * 1024
@@ -65,10 +66,11 @@ class ConditionCheck(RmwOperation):
 
     operation = "ConditionCheck"
 
-    def __init__(self, state: EngineState, request: dict[str, Any], out: Output) -> None:
+    def __init__(self, state: EngineState, request: dict[str, Any], out: Output,
+                 compiled: RequestExpressions | None = None) -> None:
         super().__init__(state, request, out)
         key = validate_item(request.get("Key"))
-        self.condition = compile_expressions(request, operation="ConditionCheck").condition
+        self.condition = compile_for(request, "ConditionCheck", compiled).condition
         self.table = state.catalog.get(request["TableName"])
         self.key = self.table.key_from_key(key)
 
@@ -76,7 +78,7 @@ class ConditionCheck(RmwOperation):
         raise AssertionError("a ConditionCheck never writes")
 
 
-_OPERATIONS: Final[dict[str, Callable[[EngineState, dict[str, Any], Output], RmwOperation]]] = {
+_OPERATIONS: Final[dict[str, Callable[[EngineState, dict[str, Any], Output, RequestExpressions], RmwOperation]]] = {
     "Put": PutItem,
     "Update": UpdateItem,
     "Delete": DeleteItem,
@@ -97,6 +99,57 @@ class _Action:
     old: Item | None = None
     new: Item | object | None = None
     new_size: int = 0
+
+
+_NO_NAMES: Final[dict[str, Any]] = {}
+#: The members a shortcut Put may carry: each is proven below, so the shape check could only pass.
+_SHORTCUT_PUT_MEMBERS: Final = frozenset(
+    {"TableName", "Item", "ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues"})
+
+
+def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferred | None:
+    """A transaction of (conditional) puts of proven items into existing tables; else None.
+
+    The replication sink's write. ``TransactItems`` only, 1..100 elements, each exactly one
+    ``Put`` of the members in ``_SHORTCUT_PUT_MEMBERS``: a table known by name (its name passed
+    the naming rules when it was created), an ``Item`` and ``ExpressionAttributeValues`` that
+    ``values.prove_item`` proves valid (valid attribute values are all the shape check asks of
+    them), string expressions and string-to-string names. The shape check could then only pass
+    (as for ``put_item.shortcut``), so the request goes straight to :func:`run`, which still makes
+    every semantic check. Anything else takes the checked path.
+    """
+    if len(request) != 1:
+        return None
+    items = request.get("TransactItems")
+    if items.__class__ is not list or not 0 < len(items) <= MAX_ACTIONS:
+        return None
+    tables = state.catalog.tables
+    proven: set[int] = set()  # value maps proven already (a sink shares one across its actions)
+    for element in items:
+        if element.__class__ is not dict or len(element) != 1:
+            return None
+        put = element.get("Put")
+        if put.__class__ is not dict or not _SHORTCUT_PUT_MEMBERS.issuperset(put):
+            return None
+        name = put.get("TableName")
+        item = put.get("Item")
+        if name.__class__ is not str or name not in tables or item.__class__ is not dict or not prove_item(item):
+            return None
+        condition = put.get("ConditionExpression", "")
+        if condition.__class__ is not str:
+            return None
+        names = put.get("ExpressionAttributeNames", _NO_NAMES)
+        if names.__class__ is not dict or not all(
+                k.__class__ is str and v.__class__ is str for k, v in names.items()):
+            return None
+        values = put.get("ExpressionAttributeValues", _NO_NAMES)
+        if values.__class__ is not dict:
+            return None
+        if values and id(values) not in proven:
+            if not prove_item(values):
+                return None
+            proven.add(id(values))
+    return run(state, request, out)
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
@@ -121,7 +174,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             if marker in seen:
                 raise errors.validation("Transaction request cannot include multiple operations on one item")
             seen.add(marker)
-        payload += _payload_size(kind, action, entry.op)
+        payload += _payload_size(kind, action, entry.op, compiled)
         actions.append(entry)
     if payload > MAX_PAYLOAD:
         raise errors.validation(f"Transaction payload size cannot exceed 4MB. Payload Size: {payload}")
@@ -197,7 +250,7 @@ def _prepare(state: EngineState, table: Table, kind: str, action: dict[str, Any]
                     "Message": f"One or more parameter values were invalid: Cannot update attribute {name}. "
                                "This attribute is part of the key",
                 })
-    return _Action(kind, table, op=_OPERATIONS[kind](state, action, out))
+    return _Action(kind, table, op=_OPERATIONS[kind](state, action, out, compiled))
 
 
 def _key_type_mismatch(table: Table, source: dict[str, Any]) -> bool:
@@ -213,21 +266,14 @@ def _key_type_mismatch(table: Table, source: dict[str, Any]) -> bool:
     return av.__class__ is dict and type_ not in av and len(av) == 1 and next(iter(av)) in _SCALAR_TYPES
 
 
-def _payload_size(kind: str, action: dict[str, Any], op: RmwOperation | None) -> int:
+def _payload_size(kind: str, action: dict[str, Any], op: RmwOperation | None, compiled: RequestExpressions) -> int:
     """The action's share of the 4 MB limit: the item (Put) or key, expressions and values."""
     if isinstance(op, PutItem):
         size = op.size
     else:
         source = action.get("Item") if kind == "Put" else action.get("Key")
         size = item_size(validate_item(source))
-    for name in ("ConditionExpression", "UpdateExpression"):
-        text = action.get(name)
-        if text:
-            size += len(text.encode())
-    values = action.get("ExpressionAttributeValues")
-    if values:
-        size += sum(value_size(v) for v in values.values())
-    return size
+    return size + compiled.payload_size
 
 
 def _evaluate(ctx: WriteContext, action: _Action) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from dynaflow.engine import errors
-from dynaflow.engine.expressions import Projection
+from dynaflow.engine.expressions import Projection, RequestExpressions
 from dynaflow.engine.expressions.ast import ProjectionNode
 from dynaflow.engine.rmw import DELETE, RmwOperation, compile_for
 from dynaflow.engine.state import Deferred, EngineState, Output
@@ -18,10 +18,11 @@ class UpdateItem(RmwOperation):
         "NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW",
     )
 
-    def __init__(self, state: EngineState, request: dict[str, Any], out: Output) -> None:
+    def __init__(self, state: EngineState, request: dict[str, Any], out: Output,
+                 compiled: RequestExpressions | None = None) -> None:
         super().__init__(state, request, out)
         key = validate_item(request.get("Key"))
-        compiled = compile_for(request, "UpdateItem")
+        compiled = compile_for(request, "UpdateItem", compiled)
         self.condition = compiled.condition
         self.update = compiled.update
         self.table = state.catalog.get(request["TableName"])

@@ -21,6 +21,9 @@ from dynaflow.engine.shapes.common import (
 )
 from dynaflow.engine.shapes.types import List, Member, String, optional, required, struct
 
+#: Actions per transaction (the limit rose from 25 in 2022).
+MAX_ACTIONS: Final = 100
+
 _COMMON: Final[tuple[Member, ...]] = (
     required("TableName", TABLE_NAME),
     optional("ExpressionAttributeValues", EXPRESSION_ATTRIBUTE_VALUES),
@@ -57,5 +60,5 @@ INPUT: Final = struct(
     optional("ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY),
     optional("ReturnItemCollectionMetrics", RETURN_ITEM_COLLECTION_METRICS),
     optional("ClientRequestToken", String(min=1, max=36)),
-    required("TransactItems", List(TRANSACT_WRITE_ITEM, min=1, max=100)),
+    required("TransactItems", List(TRANSACT_WRITE_ITEM, min=1, max=MAX_ACTIONS)),
 )
