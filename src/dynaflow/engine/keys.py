@@ -195,8 +195,8 @@ def key_builder(table: bytes, hash_type: tuple[str, str], range_type: tuple[str,
     """
     hash_name, hash_kind = hash_type
     range_name, range_kind = range_type if range_type is not None else ("", "")
-    if hash_kind == "S" and range_kind in ("S", ""):
-        return _string_key_builder(table, hash_name, range_name if range_type is not None else None)
+    if hash_kind == "S" and range_kind in ("S", "N", ""):
+        return _string_key_builder(table, hash_name, range_name if range_type is not None else None, range_kind)
     encode_hash = _value_encoder(hash_kind, MAX_PARTITION_KEY_SIZE)
     encode_range = _value_encoder(range_kind, MAX_SORT_KEY_SIZE)
     crc32 = zlib.crc32
@@ -244,17 +244,19 @@ def _load_c_builder() -> Callable[..., Any] | None:
 _c_string_key: Final = _load_c_builder()
 
 
-def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
+def _string_key_builder(table: bytes, hash_name: str, range_name: str | None, range_kind: str = "S"
                         ) -> Callable[[Mapping[str, Any]], bytes | None]:
-    """:func:`key_builder` for the most common schemas, S or S+S, with the encoding inlined.
+    """:func:`key_builder` for the most common schemas, S, S+S or S+N, with the encoding inlined.
 
     The partition part (encode, escape, CRC-32, mix) is half the cost of a key and the same for
     every item of a partition, so it is remembered per partition value (a plain dict, emptied when
     it reaches ``PREFIX_CACHE_SIZE``): a key of a known partition costs one dict lookup there.
     A key of a known partition whose sort key needs no escaping is built in C where installed
-    (``_keys.c``); the C builder hands every other case back to the Python code below.
+    (``_keys.c``, S sort keys only); the C builder hands every other case back to the Python
+    code below. An N sort key is encoded as :func:`key_builder` encodes it.
     """
     crc32 = zlib.crc32
+    encode_number_key = _value_encoder("N", MAX_SORT_KEY_SIZE) if range_kind == "N" else None
     prefixes: dict[str, bytes] = {}
 
     def partition(value: str) -> bytes | None:
@@ -272,7 +274,7 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
         prefixes[value] = prefix
         return prefix
 
-    native = _c_string_key
+    native = _c_string_key if encode_number_key is None else None
 
     def build(item: Mapping[str, Any]) -> bytes | None:
         if native is not None:
@@ -291,6 +293,12 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None
         av = item.get(range_name)
         if av.__class__ is not dict or len(av) != 1:
             return None
+        if encode_number_key is not None:
+            number = encode_number_key(av.get("N"))
+            if number is None:
+                return None
+            key += number
+            return key if len(key) <= MAX_EXACT else bounded(key)
         value = av.get("S")
         if value.__class__ is not str or not value:
             return None
