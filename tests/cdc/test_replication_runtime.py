@@ -56,6 +56,36 @@ async def test_transact_mode_replicates_the_same(pipeline: Pipeline) -> None:
     assert await pipeline.in_sync()
 
 
+async def test_a_failed_transaction_of_a_batch_fails_the_whole_apply(pipeline: Pipeline) -> None:
+    # Why: a batch's transactions are in flight together; one that fails must fail the batch (so it
+    # is retried whole, which the sequence guards make harmless), not vanish among the others.
+    class FailingSecond:
+        def __init__(self, client: Any) -> None:
+            self.client, self.transactions = client, 0
+
+        async def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+            if operation == "TransactWriteItems":
+                self.transactions += 1
+                if self.transactions == 2:
+                    raise DynamoError("InternalServerError", "injected")
+            return await self.client.call(operation, request)  # type: ignore[no-any-return]
+
+    for n in range(250):
+        await pipeline.source.put(item(n))
+    changes = [Change.from_record(r) for s in pipeline.source.shards for r in s.records]
+    failing = FailingSecond(pipeline.target)
+    sink = ReplicaSink(failing, REPLICA, mode="transact")  # type: ignore[arg-type]
+    try:
+        await sink.apply(changes)
+    except DynamoError as exc:
+        assert exc.message == "injected"
+    else:
+        raise AssertionError("the failed transaction was lost")
+    assert failing.transactions == 3
+    await sink.apply(changes)  # the retry of the batch completes it
+    assert len(await rows(pipeline.target, REPLICA)) == 250
+
+
 async def test_older_changes_never_overwrite_newer_ones_or_resurrect_deletes(pipeline: Pipeline) -> None:
     # Why: replays and reordering must leave the newest state; a deleted row must stay deleted.
     await pipeline.source.put(item(1, 1))
