@@ -325,7 +325,7 @@ def _store(ctx: WriteContext, action: _Action) -> tuple[float, int]:
         return (2 * capacity.write_units(old_size) if old_record is not None else 1.0), 0
     new = action.new
     assert isinstance(new, dict)
-    write_change(ctx, op.table, op.key, old_record, new, action.new_size, old=old)
+    write_change(ctx, op.table, op.key, old_record, new, action.new_size, old=old, record=op.encoded(new))
     return 2 * capacity.write_units(max(old_size, action.new_size)), action.new_size
 
 
