@@ -134,7 +134,11 @@ async def test_errors_match_the_sdk_client(clients: tuple[DynamoClient, DynamoCl
     conditional = {"TableName": TABLE, "Item": {"pk": {"S": "c"}}, "ConditionExpression": "attribute_exists(pk)"}
     transaction = {"TransactItems": [{"Put": {"TableName": TABLE, "Item": {"pk": {"S": "d"}}}},
                                      {"Put": conditional}]}
+    arn = (await sdk.call("DescribeTable", {"TableName": TABLE}))["Table"]["LatestStreamArn"]
+    missing_shard = {"StreamArn": arn, "ShardId": "shardId-00000000000000000000-00000000",
+                     "ShardIteratorType": "TRIM_HORIZON"}
     for operation, request in (("PutItem", conditional), ("TransactWriteItems", transaction),
+                               ("GetShardIterator", missing_shard),
                                ("PutItem", {"TableName": "missing_table", "Item": {"pk": {"S": "x"}}})):
         outcomes = []
         for client in (lean, sdk):

@@ -9,9 +9,15 @@ The commit order, per batch (one ``GetRecords`` page, at most ``batch_limit`` re
 3. report the batch to the metrics.
 
 While a page is applied, the next one is already being read (``ConsumerSettings.prefetch``): its
-``GetRecords`` overlaps the sink's writes, but it is handed to the sink only after the previous
-page's checkpoint has moved, so the order above is unchanged. A failed prefetch is handled as a
-failed read of that page would be (an expired iterator is re-made from the checkpoint).
+``GetRecords`` overlaps the sink's writes. A failed prefetch is handled as a failed read of that
+page would be (an expired iterator is re-made from the checkpoint).
+
+A page's checkpoint is written while the next page is applied: step 2 of page N overlaps step 1 of
+page N+1, and page N+1's checkpoint is written only once page N's has succeeded. A checkpoint still
+never passes a change the sink has not applied. On an endpoint busy with the sink's writes (every
+shard's), the checkpoint's conditional write waits behind them; awaited in line, it left the shard
+with nothing in flight for that long. The one cost: a worker that lost its lease notices it one page
+later, and applies that page too (harmless, as any replay is).
 
 A failing batch is retried with backoff; if it keeps failing it is split in halves, recursively,
 until the record that fails alone is found; that record goes to the dead-letter store with its
@@ -81,6 +87,8 @@ class ShardConsumer:
         self._waiter = stream_waiter(source)
         #: The next page's GetRecords, started while the current page is applied.
         self._prefetched: asyncio.Future[dict[str, Any]] | None = None
+        #: The last page's checkpoint, written while the next page is applied.
+        self._committing: asyncio.Future[bool] | None = None
 
     # ------------------------------------------------------------ positions
 
@@ -129,6 +137,11 @@ class ShardConsumer:
                                                    shard_id=self.shard_id, attempts=self.settings.backoff.attempts))
             self.metrics.dead_lettered(self.shard_id, 1)
 
+    async def _settled(self) -> bool:
+        """Wait for the checkpoint in flight, if any; False if it found the lease taken."""
+        committing, self._committing = self._committing, None
+        return True if committing is None else await committing
+
     async def _commit(self, checkpoint: str, **extra: dict[str, Any]) -> bool:
         if await self.leases.update(self.lease.key, self.owner, {"checkpoint": {"S": checkpoint}, **extra}):
             self.checkpoint = checkpoint
@@ -146,11 +159,11 @@ class ShardConsumer:
         try:
             return await self._loop(iterator)
         finally:
-            prefetched = self._prefetched
-            self._prefetched = None
-            if prefetched is not None:
-                prefetched.cancel()
-                prefetched.add_done_callback(_retrieve)
+            for pending in (self._prefetched, self._committing):
+                if pending is not None:
+                    pending.cancel()
+                    pending.add_done_callback(_retrieve)
+            self._prefetched = self._committing = None
 
     async def _loop(self, iterator: str) -> Outcome:
         reached_tip = self.lease.tip
@@ -160,6 +173,8 @@ class ShardConsumer:
                 response = await (read if read is not None else self._fetch(iterator))
             except Exception as exc:
                 code = error_code(exc)
+                if code in ("ExpiredIteratorException", "TrimmedDataAccessException") and not await self._settled():
+                    return "lost"
                 if code == "ExpiredIteratorException":
                     next_iterator = await self._iterator()
                     if next_iterator is None:
@@ -179,19 +194,21 @@ class ShardConsumer:
             if records:
                 changes = [Change.from_record(r) for r in records]
                 if following and self.settings.prefetch:
-                    # Read the next page while this one is applied; it is used only after this
-                    # page's checkpoint is committed, so the commit order is unchanged.
+                    # Read the next page while this one is applied.
                     self._prefetched = asyncio.ensure_future(self._fetch(str(following)))
                 await self._deliver(changes)
-                if not await self._commit(changes[-1].sequence_number):
+                if not await self._settled():  # the previous page's checkpoint
                     return "lost"
+                self._committing = asyncio.ensure_future(self._commit(changes[-1].sequence_number))
                 created = changes[-1].created_at
                 self.metrics.applied(self.shard_id, len(changes),
                                      max(0.0, time.time() - created) if created is not None else 0.0)
             if not following:
-                return "finished" if await self._commit(SHARD_END) else "lost"
+                return "finished" if await self._settled() and await self._commit(SHARD_END) else "lost"
             iterator = str(following)
             if not records:
+                if not await self._settled():
+                    return "lost"
                 if not reached_tip:
                     if not await self.leases.update(self.lease.key, self.owner, {"tip": {"BOOL": True}}):
                         return "lost"

@@ -9,6 +9,7 @@ to the right one, so the CDC runtime keeps calling ``client.call(operation, requ
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any, Final
@@ -101,9 +102,12 @@ def stream_waiter(client: DynamoClient) -> StreamWaiter | None:
             return await hook(stream_arn, shard_id, timeout)
 
         return hooked
-    from dynaflow.dynamo.embedded import AsyncEmbeddedClient
-
-    if isinstance(client, AsyncEmbeddedClient):
+    # A process that never imported the embedded client holds none; importing it to find out
+    # (the whole engine) held a remote worker's event loop ~160 ms as its first shard started.
+    embedded_module = sys.modules.get("dynaflow.dynamo.embedded")
+    if embedded_module is None:
+        return None
+    if isinstance(client, embedded_module.AsyncEmbeddedClient):
         hub = client.engine.streams
 
         async def embedded(stream_arn: str, shard_id: str, timeout: float, after: str | None) -> object:

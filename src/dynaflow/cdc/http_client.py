@@ -1,5 +1,6 @@
 """A lean client for the requests the CDC sends in bulk: ``GetRecords``, ``PutItem``,
-``TransactWriteItems`` and ``UpdateItem`` (every checkpoint and lease renewal is one).
+``TransactWriteItems`` and ``UpdateItem`` (every checkpoint and lease renewal is one), and for
+``GetShardIterator`` (every shard's first request).
 
 Over the wire, replication spends most of its CPU in the SDK rather than moving changes:
 aiobotocore walks the service model to serialize every ``TransactWriteItems`` and to parse every
@@ -49,6 +50,9 @@ from dynaflow.engine.state import binary_to_bytes
 #: Operations sent directly, with their X-Amz-Target prefix (the Streams API is a separate service).
 LEAN_OPERATIONS: Final = {
     "GetRecords": "DynamoDBStreams_20120810",
+    # Every shard's first call: aiobotocore's first GetShardIterator held the event loop ~130 ms
+    # (and the other shards' consumers with it) while it prepared the operation.
+    "GetShardIterator": "DynamoDBStreams_20120810",
     "PutItem": "DynamoDB_20120810",
     "TransactWriteItems": "DynamoDB_20120810",
     "UpdateItem": "DynamoDB_20120810",
