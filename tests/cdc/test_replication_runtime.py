@@ -9,6 +9,7 @@ from typing import Any
 from cdc_support import FAST, REPLICA, TABLE, MakePipeline, Pipeline, eventually, item, key, rows
 
 from dynaflow.cdc import BOOKKEEPING, MemoryDeadLetters, PipelineSettings, ReplicaSink
+from dynaflow.cdc.consumer import ConsumerSettings
 from dynaflow.cdc.model import Change
 from dynaflow.engine.errors import DynamoError
 from dynaflow.parity import TableRef, check_parity
@@ -84,6 +85,47 @@ async def test_a_failed_transaction_of_a_batch_fails_the_whole_apply(pipeline: P
     assert failing.transactions == 3
     await sink.apply(changes)  # the retry of the batch completes it
     assert len(await rows(pipeline.target, REPLICA)) == 250
+
+
+async def test_a_checkpoint_never_passes_a_change_not_yet_applied(pipeline: Pipeline) -> None:
+    # Why: a page's checkpoint is written while the next page is applied; it must still name only
+    # changes the sink has finished, and each shard's checkpoints must only move forward.
+    applied: set[str] = set()
+    slow_pages = 0
+
+    class Recording(ReplicaSink):
+        async def apply(self, changes: Sequence[Change]) -> None:
+            nonlocal slow_pages
+            await super().apply(changes)
+            slow_pages += 1
+            if slow_pages % 2:
+                await asyncio.sleep(0.01)  # let a checkpoint write overtake the next page's apply
+            applied.update(c.sequence_number for c in changes)
+
+    written: list[tuple[str, str, bool]] = []
+    update = pipeline.leases.update
+
+    async def recorded(key: str, owner: str, values: dict[str, dict[str, Any]], remove: Any = ()) -> bool:
+        checkpoint = values.get("checkpoint", {}).get("S")
+        if checkpoint is not None and checkpoint.isdigit():
+            shard = key.removeprefix("shard#")
+            records = next(s.records for s in pipeline.source.shards if s.shard_id == shard)
+            done = all(r["dynamodb"]["SequenceNumber"] in applied for r in records
+                       if int(r["dynamodb"]["SequenceNumber"]) <= int(checkpoint))
+            written.append((shard, checkpoint, done))
+        return await update(key, owner, values, remove)
+
+    pipeline.leases.update = recorded  # type: ignore[method-assign]
+    for n in range(120):
+        await pipeline.source.put(item(n))
+    settings = PipelineSettings(lease_duration=0.6, discovery_interval=0.1,
+                                consumer=ConsumerSettings(poll_interval=0.01, batch_limit=7))
+    pipeline.worker(sink=Recording(pipeline.target, REPLICA), settings=settings)
+    await eventually(pipeline.in_sync)
+    assert len(written) > 10 and all(done for _, _, done in written)
+    for shard in {s for s, _, _ in written}:
+        mine = [int(c) for s, c, _ in written if s == shard]
+        assert mine == sorted(mine)
 
 
 async def test_older_changes_never_overwrite_newer_ones_or_resurrect_deletes(pipeline: Pipeline) -> None:
