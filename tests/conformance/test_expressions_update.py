@@ -159,10 +159,10 @@ def test_update_errors_found_against_the_item(dynamodb, tables, key, expression,
                               "function: size"),
     ("SET a = foo(s)", None, "Invalid UpdateExpression: Invalid function name; function: foo"),
     ("ADD a :v", {":v": {"S": "x"}}, "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-                                     "operator: ADD, operand type: STRING"),
+                                     "operator: ADD, operand type: STRING, typeSet: ALLOWED_FOR_ADD_OPERAND"),
     ("ADD a :v", {":v": {"L": []}}, "Incorrect operand type for operator or function; operator: ADD"),
     ("DELETE a :v", {":v": {"N": "1"}}, "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-                                        "operator: DELETE, operand type: NUMBER"),
+                                        "operator: DELETE, operand type: NUMBER, typeSet: ALLOWED_FOR_DELETE_OPERAND"),
     ("SET a = list_append(:v, :w)", {":v": {"S": "x"}, ":w": {"L": []}},
      "Incorrect operand type for operator or function; operator or function: list_append, operand type: S"),
     ("SET a = :v + :w", {":v": {"S": "x"}, ":w": {"N": "1"}},
@@ -245,3 +245,10 @@ def test_appends_past_the_end_follow_the_index_order(dynamodb, tables, key):
     apply(dynamodb, tables, key, "SET l[84] = :a1, l[37] = :a2, l[17] = :a3, l[50] = :a4", values)
     item = dynamodb.get_item(TableName=tables.hash_s, Key=key)["Item"]
     assert item["l"]["L"][-4:] == [{"S": "a3"}, {"S": "a2"}, {"S": "a4"}, {"S": "a1"}]
+
+
+def test_duplicate_set_value_is_named_with_its_key(dynamodb, tables, key):
+    # Why: an invalid expression value is reported with its key appended to the value's own message.
+    err(dynamodb, tables, key, "SET x = :v", {":v": {"SS": ["q", "q"]}},
+        "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: "
+        "Input collection [q, q] contains duplicates for key :v")

@@ -325,8 +325,9 @@ def _checked_values(names: Mapping[str, str] | None, raw: Mapping[str, Any] | No
         except errors.DynamoError as exc:
             if exc.type != "ValidationException":
                 raise
+            reason = exc.message.removesuffix(".")  # "... contains duplicates for key :v", as DynamoDB words it
             raise errors.validation(
-                f"ExpressionAttributeValues contains invalid value: {exc.message} for key {key}"
+                f"ExpressionAttributeValues contains invalid value: {reason} for key {key}"
             ) from None
     return checked
 

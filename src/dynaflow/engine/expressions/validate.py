@@ -409,7 +409,8 @@ def validate_update(node: UpdateNode, problems: Problems, *, duplicate_section: 
             problems.add(
                 "operator_type",
                 "Incorrect operand type for operator or function; "
-                f"operator: {action.kind}, operand type: {_OPERATOR_TYPE_NAMES[type_]}",
+                f"operator: {action.kind}, operand type: {_OPERATOR_TYPE_NAMES[type_]}, "
+                f"typeSet: ALLOWED_FOR_{action.kind}_OPERAND",
             )
     _paths_clash([a.path for a in node.actions], problems)
 
