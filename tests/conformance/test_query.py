@@ -390,6 +390,33 @@ def test_exclusive_start_key_must_match_schema(dynamodb, tables, num_partition):
                         "ValidationException", "The provided starting key is invalid")
 
 
+@pytest.mark.parametrize(("condition", "values"), [
+    ("pk = :pk AND sk > :s", {":s": {"N": "2"}}),
+    ("pk = :pk AND sk < :s", {":s": {"N": "0"}}),
+    ("pk = :pk AND sk BETWEEN :s AND :t", {":s": {"N": "2"}, ":t": {"N": "10"}}),
+], ids=["gt", "lt", "between"])
+def test_start_key_outside_the_sort_key_condition_is_rejected(dynamodb, tables, num_partition, condition, values):
+    # Why: a start key the sort-key condition excludes cannot resume that query (as recorded against
+    # AWS); answering a page from it would hand back items the condition never matched.
+    start = {"pk": num_partition, "sk": {"N": "1"}} if ">" in condition or "BETWEEN" in condition else \
+        {"pk": num_partition, "sk": {"N": "5"}}
+    assert_dynamo_error(lambda: q(dynamodb, tables.range_n, num_partition, condition, values, ExclusiveStartKey=start),
+                        "ValidationException", "The provided starting key does not match the range key predicate")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'does not match the range key predicate'")
+def test_start_key_in_another_partition_is_outside_the_query(dynamodb, tables, num_partition):
+    # Why: a start key of another partition is outside the query's boundaries (AWS's wording, as
+    # recorded by dynalite's suite); with a sort-key condition AWS words it as a one-row query.
+    other = {"pk": {"S": unique("other")}, "sk": {"N": "2"}}
+    assert_dynamo_error(lambda: q(dynamodb, tables.range_n, num_partition, ExclusiveStartKey=other),
+                        "ValidationException",
+                        "The provided starting key is outside query boundaries based on provided conditions")
+    assert_dynamo_error(lambda: q(dynamodb, tables.range_n, num_partition, "pk = :pk AND sk < :s",
+                                  {":s": {"N": "5"}}, ExclusiveStartKey=other),
+                        "ValidationException", "The query can return at most one row and cannot be restarted")
+
+
 def test_query_on_missing_table_is_resource_not_found(dynamodb):
     # Why: like every data-plane call.
     assert_dynamo_error(lambda: q(dynamodb, unique("missing"), {"S": "a"}), "ResourceNotFoundException")

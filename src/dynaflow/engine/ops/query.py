@@ -75,7 +75,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
     esk = start_key(table, request)
     if esk is not None:
         part = keys.partition_prefix(table.prefix, compiled.key_condition.hash_value)
-        low, high = _after_start(esk, part, low, high, forward)
+        low, high = _after_start(esk, part, low, high, forward, cond, validate_item(request["ExclusiveStartKey"]))
     spec = PageSpec(
         low=low, high=high, forward=forward, limit=positive_limit(request),
         filter=compiled.filter, projection=compiled.projection, count_only=count_only,
@@ -85,13 +85,20 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> dict[str, A
     return read_page(state, table, spec, request, out)
 
 
-def _after_start(esk: bytes, partition: bytes, low: bytes, high: bytes, forward: bool) -> tuple[bytes, bytes]:
-    """Narrow ``[low, high)`` to what follows ExclusiveStartKey in the walk's direction."""
+def _after_start(esk: bytes, partition: bytes, low: bytes, high: bytes, forward: bool,
+                 cond: KeyCondition, start: dict[str, Any]) -> tuple[bytes, bytes]:
+    """Narrow ``[low, high)`` to what follows ExclusiveStartKey in the walk's direction, after
+    checking the start key against the key condition as DynamoDB does (its order and wording,
+    as recorded against AWS by dynalite's suite): a sort key the sort-key condition rejects
+    first; then a start key in another partition — which a query with a sort-key condition
+    reports as a query that "can return at most one row".
+    """
+    if cond.range_name is not None and not cond.range_matches(start.get(cond.range_name)):
+        raise errors.validation("The provided starting key does not match the range key predicate")
     if not esk.startswith(partition):
-        raise errors.validation(
-            "The provided starting key is invalid: The provided starting key is outside query "
-            "boundaries based on provided conditions"
-        )
+        if cond.range_op is not None:
+            raise errors.validation("The query can return at most one row and cannot be restarted")
+        raise errors.validation("The provided starting key is outside query boundaries based on provided conditions")
     return (max(low, esk + b"\x00"), high) if forward else (low, min(high, esk))
 
 
@@ -110,8 +117,9 @@ def _query_index(state: EngineState, table: Table, index: indexes.Index, request
     forward = request.get("ScanIndexForward", True) is not False
     esk_item = request.get("ExclusiveStartKey")
     if esk_item is not None:
-        esk = indexes.start_entry_key(index, validate_item(esk_item))
-        low, high = _after_start(esk, index.partition_prefix(cond.hash_value), low, high, forward)
+        start = validate_item(esk_item)
+        esk = indexes.start_entry_key(index, start)
+        low, high = _after_start(esk, index.partition_prefix(cond.hash_value), low, high, forward, cond, start)
     spec = PageSpec(
         low=low, high=high, forward=forward, limit=positive_limit(request),
         filter=compiled.filter, projection=compiled.projection, count_only=count_only,
