@@ -49,6 +49,26 @@ def test_switch_to_provisioned_needs_throughput(dynamodb, table_factory):
                         "ValidationException")
 
 
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local accepts BillingMode=PROVISIONED alone as a no-op")
+def test_provisioned_billing_mode_always_needs_throughput(dynamodb, table_factory):
+    # Why: AWS asks for the throughput whenever BillingMode=PROVISIONED is given, also for a table
+    # already provisioned (its wording as recorded against AWS by dynalite's suite).
+    for name in (table_factory(), table_factory(ProvisionedThroughput=CAPACITY)):
+        assert_dynamo_error(lambda: dynamodb.update_table(TableName=name, BillingMode="PROVISIONED"),
+                            "ValidationException", "One or more parameter values were invalid: "
+                            "ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
+
+
+def test_switch_back_to_provisioned_keeps_the_last_pay_per_request_time(dynamodb, table_factory):
+    # Why: LastUpdateToPayPerRequestDateTime is when on-demand was last set; it outlives a switch back.
+    name = table_factory(ProvisionedThroughput=CAPACITY)
+    dynamodb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+    switched = wait_active(dynamodb, name)["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"]
+    dynamodb.update_table(TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput=CAPACITY)
+    summary = wait_active(dynamodb, name)["BillingModeSummary"]
+    assert summary == {"BillingMode": "PROVISIONED", "LastUpdateToPayPerRequestDateTime": switched}
+
+
 def test_unchanged_throughput_is_rejected(dynamodb, table_factory):
     # Why: AWS refuses an update that changes nothing, saying the value equals the current one.
     name = table_factory(ProvisionedThroughput=CAPACITY)

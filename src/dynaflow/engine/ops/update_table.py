@@ -49,11 +49,9 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             }
             description["ProvisionedThroughput"].update(ReadCapacityUnits=0, WriteCapacityUnits=0)
     else:
-        if current_mode == "PAY_PER_REQUEST" and throughput is None:
-            raise errors.invalid_parameters(
-                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is "
-                "PROVISIONED"
-            )
+        if throughput is None and (current_mode == "PAY_PER_REQUEST" or request.get("BillingMode") is not None):
+            # Also for a table already provisioned, as AWS answers (recorded by dynalite's suite).
+            raise errors.invalid_parameters("ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
         if throughput is not None:
             old = description["ProvisionedThroughput"]
             read, write = int(throughput["ReadCapacityUnits"]), int(throughput["WriteCapacityUnits"])
@@ -71,8 +69,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
                 old["LastDecreaseDateTime"] = now
                 old["NumberOfDecreasesToday"] = old.get("NumberOfDecreasesToday", 0) + 1
             old.update(ReadCapacityUnits=read, WriteCapacityUnits=write)
-        if current_mode != mode:
-            description["BillingModeSummary"] = {"BillingMode": mode}
+        if current_mode != mode:  # the time PAY_PER_REQUEST was last set stays on record
+            summary = description.get("BillingModeSummary", {})
+            description["BillingModeSummary"] = {"BillingMode": mode, **{
+                k: v for k, v in summary.items() if k == "LastUpdateToPayPerRequestDateTime"}}
     if "DeletionProtectionEnabled" in request:
         description["DeletionProtectionEnabled"] = bool(request["DeletionProtectionEnabled"])
     if request.get("TableClass") is not None:
