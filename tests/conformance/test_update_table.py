@@ -104,3 +104,20 @@ def test_zero_capacity_update_is_rejected(dynamodb, table_factory):
     assert_dynamo_error(lambda: dynamodb.update_table(
         TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 0, "WriteCapacityUnits": 5}),
         "ValidationException")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local answers 'Cannot increase provisioned throughput to more "
+                                           "than 40,000 units per table'")
+def test_capacity_over_a_trillion_units_is_out_of_bounds(dynamodb, table_factory):
+    # Why: the units themselves are bounded (AWS's wording, as recorded by dynalite's suite).
+    name = table_factory(ProvisionedThroughput=CAPACITY)
+    assert_dynamo_error(
+        lambda: dynamodb.update_table(TableName=name, ProvisionedThroughput={
+            "ReadCapacityUnits": 1_000_000_000_001, "WriteCapacityUnits": 5}),
+        "ValidationException", "Given value 1000000000001 for ReadCapacityUnits is out of bounds")
+    assert_dynamo_error(
+        lambda: dynamodb.create_table(TableName=unique("huge"), KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                                      ProvisionedThroughput={"ReadCapacityUnits": 5,
+                                                             "WriteCapacityUnits": 1_000_000_000_001}),
+        "ValidationException", "Given value 1000000000001 for WriteCapacityUnits is out of bounds")

@@ -9,7 +9,7 @@ time anyone can describe it), which every waiter and SDK accepts.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Final
 
 from dynaflow.engine import errors, indexes, streams, table_options
 from dynaflow.engine.catalog import Catalog, table_from_description
@@ -47,6 +47,21 @@ def validate_key_schema(key_schema: list[dict[str, Any]], definitions: list[dict
         )
 
 
+#: The most capacity units a ProvisionedThroughput may name (beyond the account's quotas, which
+#: DynamoDB checks later and dynaflow reports in DescribeLimits but does not enforce).
+MAX_CAPACITY_UNITS: Final = 1_000_000_000_000
+
+
+def check_capacity_bounds(throughput: dict[str, Any] | None) -> None:
+    """DynamoDB's bound on the units themselves, checked right after the request's shape."""
+    if throughput is None:
+        return
+    for name in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        units = throughput.get(name)
+        if isinstance(units, int) and units > MAX_CAPACITY_UNITS:
+            raise errors.validation(f"Given value {units} for {name} is out of bounds")
+
+
 def throughput_for(request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Billing mode and the ProvisionedThroughput block DynamoDB reports for it."""
     mode = request.get("BillingMode") or "PROVISIONED"
@@ -72,6 +87,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     key_schema = request["KeySchema"]
     definitions = request["AttributeDefinitions"]
     has_indexes = request.get("GlobalSecondaryIndexes") is not None or request.get("LocalSecondaryIndexes") is not None
+    check_capacity_bounds(request.get("ProvisionedThroughput"))
     validate_key_schema(key_schema, definitions, has_indexes=has_indexes)
     mode, throughput = throughput_for(request)
     index_fields = indexes.validate_create(request, mode, state.table_arn(name))

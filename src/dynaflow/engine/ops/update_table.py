@@ -8,6 +8,7 @@ from typing import Any
 
 from dynaflow.engine import errors, indexes, streams, table_options
 from dynaflow.engine.catalog import Catalog, table_from_description
+from dynaflow.engine.ops.create_table import check_capacity_bounds
 from dynaflow.engine.ops.describe_table import describe
 from dynaflow.engine.state import Deferred, EngineState, Output
 from dynaflow.engine.writer import WriteContext
@@ -52,6 +53,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         if throughput is None and (current_mode == "PAY_PER_REQUEST" or request.get("BillingMode") is not None):
             # Also for a table already provisioned, as AWS answers (recorded by dynalite's suite).
             raise errors.invalid_parameters("ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
+        check_capacity_bounds(throughput)
         if throughput is not None:
             old = description["ProvisionedThroughput"]
             read, write = int(throughput["ReadCapacityUnits"]), int(throughput["WriteCapacityUnits"])
