@@ -123,3 +123,22 @@ def test_query_rounds_the_total_size_once(dynamodb, tables):
     used = dynamodb.query(TableName=tables.range_s, KeyConditionExpression="pk = :p", ConsistentRead=True,
                           ExpressionAttributeValues={":p": {"S": pk}}, ReturnConsumedCapacity="TOTAL")
     assert used["ConsumedCapacity"] == {"TableName": tables.range_s, "CapacityUnits": 2.0}
+
+
+def test_transaction_counts_index_writes_at_the_transactional_rate(dynamodb, indexed):
+    # Why: a transaction's index writes cost like its table writes, twice the standard units; they
+    # were left out, so TOTAL under-reported every transaction on an indexed table.
+    key = {"pk": {"S": unique()}, "sk": {"S": "1"}}
+    added = dynamodb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": indexed, "Item": {**key, "g": {"S": "x"}}}}],
+        ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert added == [{"TableName": indexed, "CapacityUnits": 4.0}]
+    moved = dynamodb.transact_write_items(
+        TransactItems=[{"Update": {"TableName": indexed, "Key": key, "UpdateExpression": "SET g = :g",
+                                   "ExpressionAttributeValues": {":g": {"S": "x2"}}}}],
+        ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    assert moved == [{"TableName": indexed, "CapacityUnits": 6.0, "Table": {"CapacityUnits": 2.0},
+                      "GlobalSecondaryIndexes": {"gsi": {"CapacityUnits": 4.0}}}]
+    removed = dynamodb.transact_write_items(
+        TransactItems=[{"Delete": {"TableName": indexed, "Key": key}}], ReturnConsumedCapacity="TOTAL")
+    assert removed["ConsumedCapacity"] == [{"TableName": indexed, "CapacityUnits": 4.0}]

@@ -179,6 +179,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     if payload > MAX_PAYLOAD:
         raise errors.validation(f"Transaction payload size cannot exceed 4MB. Payload Size: {payload}")
 
+    wants_capacity = request.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
     token: str | None = request.get("ClientRequestToken")
     digest = idempotency.request_digest(items) if token is not None else ""
 
@@ -198,15 +199,18 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         if any(reason is not _NONE for reason in reasons):
             raise errors.transaction_canceled(reasons)
         units: dict[str, float] = {}
+        index_units: dict[str, capacity.IndexUnits] = {}
         replay: dict[str, float] = {}
         for action in actions:
             used, after = _store(ctx, action)
             name = action.table.name
             units[name] = units.get(name, 0.0) + used
             replay[name] = replay.get(name, 0.0) + 2 * capacity.read_units(after, consistent=True)
+            if wants_capacity and action.kind != "ConditionCheck" and action.op is not None and action.op.table.indexes:
+                index_units.setdefault(name, []).extend(_index_units(action))
         if token is not None:
             idempotency.remember(ctx.txn, ctx.env.meta, token, digest, replay, now)
-        return _response(request, units)
+        return _response(request, units, index_units)
 
     return Deferred(job)
 
@@ -329,7 +333,21 @@ def _store(ctx: WriteContext, action: _Action) -> tuple[float, int]:
     return 2 * capacity.write_units(max(old_size, action.new_size)), action.new_size
 
 
-def _response(request: dict[str, Any], units: dict[str, float]) -> dict[str, Any]:
+def _index_units(action: _Action) -> capacity.IndexUnits:
+    """The index writes of one stored action, at the transactional rate (twice the standard)."""
+    assert action.op is not None
+    old = action.old
+    if old is None and action.old_record is not None:
+        old = records.decode_item(action.old_record)
+    new = None if action.new is DELETE else action.new
+    assert new is None or isinstance(new, dict)
+    return [(name, is_global, 2 * used) for name, is_global, used in
+            capacity.index_write_units(action.op.table, old, new)]
+
+
+def _response(request: dict[str, Any], units: dict[str, float],
+              index_units: dict[str, capacity.IndexUnits] | None = None) -> dict[str, Any]:
     if request.get("ReturnConsumedCapacity") not in ("TOTAL", "INDEXES"):
         return {}
-    return {"ConsumedCapacity": [capacity.consumed(request, name, used) for name, used in units.items()]}
+    return {"ConsumedCapacity": [capacity.consumed(request, name, used, indexes=(index_units or {}).get(name))
+                                 for name, used in units.items()]}
