@@ -428,3 +428,19 @@ def test_hash_only_table_query_returns_the_one_item(dynamodb, tables):
     dynamodb.put_item(TableName=tables.hash_s, Item={**key, "v": {"S": "x"}})
     response = q(dynamodb, tables.hash_s, key["pk"])
     assert response["Items"] == [{**key, "v": {"S": "x"}}]
+
+
+def test_empty_secondary_index_key_value_names_the_index(dynamodb, table_factory):
+    # Why: an index Query comparing its key with an empty string names the index and its key.
+    name = table_factory(
+        "S", "S",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "lsk")],
+        LocalSecondaryIndexes=[{"IndexName": "lsi", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                              {"AttributeName": "lsk", "KeyType": "RANGE"}]}])
+    assert_dynamo_error(
+        lambda: dynamodb.query(TableName=name, IndexName="lsi", KeyConditionExpression="pk = :p AND lsk = :s",
+                               ExpressionAttributeValues={":p": {"S": "a"}, ":s": {"S": ""}}),
+        "ValidationException",
+        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. "
+        "The AttributeValue for a key attribute cannot contain an empty string value. IndexName: lsi, IndexKey: lsk")

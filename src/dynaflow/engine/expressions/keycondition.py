@@ -68,7 +68,7 @@ class KeyCondition:
 
 
 def build_key_condition(conditions: KeyConditionMap, key_schema: KeySchema | None, *,
-                        legacy: bool = False) -> KeyCondition:
+                        legacy: bool = False, index_name: str | None = None) -> KeyCondition:
     """Check ``{attribute: (operator, values)}`` against the key schema and build the KeyCondition.
 
     ``legacy`` selects the KeyConditions wording for operators that cannot select a key range.
@@ -98,29 +98,35 @@ def build_key_condition(conditions: KeyConditionMap, key_schema: KeySchema | Non
     if hash_op != "EQ":
         raise errors.validation(_NOT_SUPPORTED)
     _check_types(hash_values, hash_type)
-    _check_not_empty(hash_values, hash_name, hash_type)
+    _check_not_empty(hash_values, hash_name, hash_type, index_name)
     if range_name is None or range_name not in conditions:
         return KeyCondition(hash_name, hash_values[0], None, None, ())
     range_op, range_values = conditions[range_name]
     if range_op not in _RANGE_OPS:
         raise errors.validation(_NOT_INDEXABLE if legacy else _NOT_SUPPORTED)
     _check_types(range_values, range_type)
-    _check_not_empty(range_values, range_name, range_type)
+    _check_not_empty(range_values, range_name, range_type, index_name)
     if range_op == "BEGINS_WITH" and range_type == "N":
         raise errors.validation(_NOT_SUPPORTED)
     return KeyCondition(hash_name, hash_values[0], range_name, range_op, range_values)  # type: ignore[arg-type]
 
 
-def _check_not_empty(operands: tuple[AttributeValue, ...], name: str, key_type: str | None) -> None:
+def _check_not_empty(operands: tuple[AttributeValue, ...], name: str, key_type: str | None,
+                     index_name: str | None) -> None:
     """A key value is never an empty string or binary, so no key condition may compare with one
-    (begins_with and the range comparisons included, as DynamoDB rejects them)."""
+    (begins_with and the range comparisons included, as DynamoDB rejects them). A Query of a
+    secondary index names the index and its key, as DynamoDB words it."""
     if key_type not in ("S", "B"):
         return
     for value in operands:
         if not value[key_type]:
-            raise errors.validation(
-                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot "
-                f"contain an empty {'string' if key_type == 'S' else 'binary'} value. Key: {name}")
+            empty = f"The AttributeValue for a key attribute cannot contain an empty " \
+                    f"{'string' if key_type == 'S' else 'binary'} value."
+            if index_name is not None:
+                raise errors.validation("One or more parameter values are not valid. A value specified for a "
+                                        f"secondary index key is not supported. {empty} IndexName: {index_name}, "
+                                        f"IndexKey: {name}")
+            raise errors.validation(f"One or more parameter values are not valid. {empty} Key: {name}")
 
 
 def _check_types(operands: tuple[AttributeValue, ...], key_type: str | None) -> None:

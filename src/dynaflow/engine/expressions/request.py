@@ -148,7 +148,8 @@ _MISSING_KEY_CONDITION: Final = (
 
 
 def compile_expressions(
-    request: Mapping[str, Any], *, operation: str, key_schema: KeySchema | None = None
+    request: Mapping[str, Any], *, operation: str, key_schema: KeySchema | None = None,
+    index_name: str | None = None,
 ) -> RequestExpressions:
     """Validate and compile the expression-related parameters of ``request``.
 
@@ -164,19 +165,20 @@ def compile_expressions(
     spec = _SPECS.get(operation)
     if spec is None:
         raise ValueError(f"unknown operation {operation!r}")
-    key = _cache_key(request, operation, spec, key_schema)
+    key = _cache_key(request, operation, spec, key_schema, index_name)
     if key is not None:
         cached: RequestExpressions | None = _compiled.get(key)
         if cached is not None:
             return cached
-    result = _compile(request, operation, spec, key_schema)
+    result = _compile(request, operation, spec, key_schema, index_name)
     if key is not None:
         compiled_put(key, result)
     return result
 
 
 def _cache_key(
-    request: Mapping[str, Any], operation: str, spec: _Spec, key_schema: KeySchema | None
+    request: Mapping[str, Any], operation: str, spec: _Spec, key_schema: KeySchema | None,
+    index_name: str | None = None,
 ) -> tuple[Any, ...] | None:
     """A hashable key of everything the compiled request depends on; None if not worth caching."""
     if not spec.legacy_keys.isdisjoint(request):
@@ -188,6 +190,7 @@ def _cache_key(
         key = (
             operation,
             key_schema,
+            index_name,
             *map(get, spec.expressions),
             tuple(names.items()) if names.__class__ is dict else names,
             orjson.dumps(raw_values) if raw_values is not None else None,
@@ -199,7 +202,8 @@ def _cache_key(
 
 
 def _compile(
-    request: Mapping[str, Any], operation: str, spec: _Spec, key_schema: KeySchema | None
+    request: Mapping[str, Any], operation: str, spec: _Spec, key_schema: KeySchema | None,
+    index_name: str | None = None,
 ) -> RequestExpressions:
     texts = {k: request[k] for k in spec.expressions if request.get(k) is not None}
     names: Mapping[str, str] | None = request.get("ExpressionAttributeNames")
@@ -243,7 +247,7 @@ def _compile(
         else:
             checked = legacy.filter_conditions(request["KeyConditions"])
             conditions = {name: (op, tuple(vs)) for name, (op, vs) in checked.items()}
-        key_condition = build_key_condition(conditions, key_schema, legacy=key_node is None)
+        key_condition = build_key_condition(conditions, key_schema, legacy=key_node is None, index_name=index_name)
         if filter_node is not None and key_schema is not None:
             _check_filter_keys(filter_node, key_schema, "FilterExpression" in texts)
 

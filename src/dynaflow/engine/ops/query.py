@@ -105,7 +105,7 @@ def _after_start(esk: bytes, partition: bytes, low: bytes, high: bytes, forward:
 def _query_index(state: EngineState, table: Table, index: indexes.Index, request: dict[str, Any],
                  out: Output) -> dict[str, Any]:
     """Query one partition of a secondary index (``indexes.py`` has the entry layout)."""
-    compiled = compile_expressions(request, operation="Query", key_schema=index.schema)
+    compiled = compile_expressions(request, operation="Query", key_schema=index.schema, index_name=index.name)
     if compiled.key_condition is None:
         raise errors.validation(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
