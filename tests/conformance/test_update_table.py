@@ -54,7 +54,7 @@ def test_provisioned_billing_mode_always_needs_throughput(dynamodb, table_factor
     # Why: AWS asks for the throughput whenever BillingMode=PROVISIONED is given, also for a table
     # already provisioned (its wording as recorded against AWS by dynalite's suite).
     for name in (table_factory(), table_factory(ProvisionedThroughput=CAPACITY)):
-        assert_dynamo_error(lambda: dynamodb.update_table(TableName=name, BillingMode="PROVISIONED"),
+        assert_dynamo_error(lambda name=name: dynamodb.update_table(TableName=name, BillingMode="PROVISIONED"),
                             "ValidationException", "One or more parameter values were invalid: "
                             "ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
 

@@ -237,11 +237,12 @@ def test_update_functions_are_confined_to_set() -> None:
 def test_add_and_delete_operand_types() -> None:
     # ADD takes numbers and sets, DELETE only sets.
     assert error_of("UpdateItem", UpdateExpression="ADD a :v", ExpressionAttributeValues=values(v={"S": "x"})) == (
-        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING"
+        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, "
+        "operand type: STRING, typeSet: ALLOWED_FOR_ADD_OPERAND"
     )
     assert error_of("UpdateItem", UpdateExpression="DELETE a :v", ExpressionAttributeValues=values(v={"N": "1"})) == (
         "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-        "operator: DELETE, operand type: NUMBER"
+        "operator: DELETE, operand type: NUMBER, typeSet: ALLOWED_FOR_DELETE_OPERAND"
     )
 
 
