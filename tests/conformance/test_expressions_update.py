@@ -252,3 +252,23 @@ def test_duplicate_set_value_is_named_with_its_key(dynamodb, tables, key):
     err(dynamodb, tables, key, "SET x = :v", {":v": {"SS": ["q", "q"]}},
         "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: "
         "Input collection [q, q] contains duplicates for key :v")
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("SET l[01] = :v", 'Invalid UpdateExpression: Syntax error; token: "1", near: "01]"'),
+    ("SET l[00] = :v", 'Invalid UpdateExpression: Syntax error; token: "0", near: "00]"'),
+    ("SET l[2147483648] = :v",
+     "Invalid UpdateExpression: List index is not within the allowable range; index: [2147483648]"),
+], ids=["leading-zero", "double-zero", "past-32-bits"])
+def test_list_indexes_are_plain_32_bit_numbers(dynamodb, tables, key, expression, message):
+    # Why: a list index is written without leading zeros and fits a signed 32-bit integer; others
+    # are rejected before the item is read, not taken as some other index.
+    err(dynamodb, tables, key, expression, {":v": {"N": "1"}}, message)
+
+
+def test_the_largest_list_index_appends(dynamodb, tables, key):
+    # Why: an index past the end of a list appends, up to the largest index a path may hold.
+    apply(dynamodb, tables, key, "SET l = :l", {":l": {"L": [{"N": "1"}]}})
+    apply(dynamodb, tables, key, "SET l[2147483647] = :v", {":v": {"N": "2"}})
+    item = dynamodb.get_item(TableName=tables.hash_s, Key=key)["Item"]
+    assert item["l"] == {"L": [{"N": "1"}, {"N": "2"}]}

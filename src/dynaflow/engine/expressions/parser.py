@@ -78,6 +78,9 @@ MAX_DEPTH: Final = 150
 MAX_OPERATORS: Final = 300
 #: DynamoDB's words for a condition past MAX_OPERATORS (it stops counting at one more).
 TOO_MANY_OPERATORS: Final = f"The expression contains too many operators; operator count: {MAX_OPERATORS + 1}"
+#: The largest list index a document path may hold (a 32-bit signed integer, as DynamoDB Local,
+#: which shares DynamoDB's expression code, accepts; one more is "not within the allowable range").
+MAX_LIST_INDEX: Final = 2**31 - 1
 #: DynamoDB's limit on the length of any one expression string.
 MAX_EXPRESSION_BYTES: Final = 4096
 
@@ -330,6 +333,9 @@ class _Parser:
                     self.fail()
                 self.i += 1
                 self.expect_op("]")
+                if int(index.text) > MAX_LIST_INDEX:
+                    raise errors.validation(
+                        f"Invalid {self.kind}: List index is not within the allowable range; index: [{index.text}]")
                 elements.append(int(index.text))
             else:
                 break

@@ -37,7 +37,7 @@ _TOKEN_RE: Final = re.compile(
   | (?P<NAME>[A-Za-z][A-Za-z0-9_]*)
   | (?P<ATTR_NAME>\#[A-Za-z0-9_]+)
   | (?P<ATTR_VALUE>:[A-Za-z0-9_]+)
-  | (?P<INDEX>[0-9]+)
+  | (?P<INDEX>0|[1-9][0-9]*)
   | (?P<OP><>|<=|>=|[=<>()\[\],.+\-])
     """,
     re.VERBOSE,
