@@ -272,3 +272,20 @@ def test_the_largest_list_index_appends(dynamodb, tables, key):
     apply(dynamodb, tables, key, "SET l[2147483647] = :v", {":v": {"N": "2"}})
     item = dynamodb.get_item(TableName=tables.hash_s, Key=key)["Item"]
     assert item["l"] == {"L": [{"N": "1"}, {"N": "2"}]}
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("SET q = n + (n - :v)", 'Invalid UpdateExpression: Syntax error; token: "-", near: "n - :v"'),
+    ("SET q = ((n))", "Invalid UpdateExpression: The expression has redundant parentheses;"),
+    ("SET q = ((:v))", "Invalid UpdateExpression: The expression has redundant parentheses;"),
+], ids=["arithmetic-in-parentheses", "double-path", "double-value"])
+def test_set_values_take_parentheses_only_around_an_operand(dynamodb, tables, key, expression, message):
+    # Why: DynamoDB's update grammar parenthesizes operands, not arithmetic, and refuses redundant
+    # parentheses; evaluating such a value would accept what DynamoDB rejects.
+    err(dynamodb, tables, key, expression, {":v": {"N": "1"}}, message)
+
+
+def test_parentheses_around_one_operand_are_accepted(dynamodb, tables, key):
+    # Why: ``(n)`` is a valid operand of a SET value.
+    assert apply(dynamodb, tables, key, "SET n = :v", {":v": {"N": "9"}})["n"] == {"N": "9"}
+    assert apply(dynamodb, tables, key, "SET q = (n) + :v", {":v": {"N": "1"}})["q"] == {"N": "10"}

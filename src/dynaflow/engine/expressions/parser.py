@@ -396,17 +396,18 @@ class _Parser:
         return left
 
     def set_atom(self) -> Operand:
+        """An operand of a SET value, in parentheses or not. DynamoDB's update grammar has no
+        parenthesized arithmetic (``n + (n - :v)`` is a syntax error at ``-``), and parentheses
+        around parentheses are redundant, as in conditions."""
         if self.at_op("("):
-            start, depth = self.i, self.depth
-            try:
-                self.i += 1
-                self.enter()
-                inner = self.set_value()
-                self.expect_op(")")
-                self.depth -= 1
-                return inner
-            except _Backtrack:
-                self.i, self.depth = start, depth
+            start = self.i
+            self.i += 1
+            self.enter()
+            inner = self.set_atom()
+            close = self.expect_op(")")
+            self.depth -= 1
+            self.note_parens(start, close)
+            return inner
         return self.operand()
 
 

@@ -353,7 +353,8 @@ def _compile_texts(
         if isinstance(node, UpdateNode):
             update = resolver.resolve(node, problems)
             assert isinstance(update, UpdateNode)
-            validate_update(update, problems, duplicate_section=result.duplicate_section)
+            validate_update(update, problems, duplicate_section=result.duplicate_section,
+                            redundant_parens=result.redundant_parens)
             node = update
         elif isinstance(node, ProjectionNode):
             projection = resolver.resolve(node, problems)

@@ -41,6 +41,7 @@ from dynaflow.engine.expressions.ast import (
 #: Error categories in the order DynamoDB ranks them, per expression kind.
 _CONDITION_ORDER: Final = ("parens", "syntax", "node")
 _UPDATE_ORDER: Final = (
+    "parens",
     "syntax",
     "section",
     "undefined_name",

@@ -393,7 +393,10 @@ def validate_projection(node: ProjectionNode, problems: Problems) -> None:
     _paths_clash(list(node.paths), problems)
 
 
-def validate_update(node: UpdateNode, problems: Problems, *, duplicate_section: str | None = None) -> None:
+def validate_update(node: UpdateNode, problems: Problems, *, duplicate_section: str | None = None,
+                    redundant_parens: bool = False) -> None:
+    if redundant_parens:
+        problems.add("parens", "The expression has redundant parentheses;")
     if duplicate_section is not None:
         problems.add("section", f'The "{duplicate_section}" section can only be used once in an update expression;')
     for action in node.actions:
