@@ -145,3 +145,36 @@ def test_backfill_skips_items_whose_key_is_too_long(dynamodb, table_factory):
     wait_index(dynamodb, name, "by_g", "ACTIVE")
     indexed = dynamodb.scan(TableName=name, IndexName="by_g")["Items"]
     assert sorted(i["pk"]["S"] for i in indexed) == ["p1024", "p1025", "p2048"]
+
+
+CAPACITY = {"ReadCapacityUnits": 3, "WriteCapacityUnits": 2}
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local switches to PROVISIONED without the index's capacity")
+def test_switching_to_provisioned_needs_each_gsi_capacity(dynamodb, table_factory):
+    # Why: measured against AWS: a table with GSIs turns provisioned only with every index's
+    # capacity in the same request; without it nothing changes.
+    name = table_factory("S", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, *G_DEF],
+                         GlobalSecondaryIndexes=[GSI])
+    assert_dynamo_error(
+        lambda: dynamodb.update_table(TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput=CAPACITY),
+        "ValidationException",
+        "One or more parameter values were invalid: ProvisionedThroughput must be specified for index: by_g")
+    dynamodb.update_table(TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput=CAPACITY,
+                          GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by_g",
+                                                                   "ProvisionedThroughput": CAPACITY}}])
+    index = wait_index(dynamodb, name, "by_g", "ACTIVE")
+    assert {k: index["ProvisionedThroughput"][k] for k in CAPACITY} == CAPACITY
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local leaves an on-demand table's GSIs their old capacity")
+def test_switching_to_on_demand_zeroes_each_gsi_capacity(dynamodb, table_factory):
+    # Why: on demand, no index keeps provisioned units (AWS reports the drop as a decrease).
+    name = table_factory("S", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, *G_DEF],
+                         ProvisionedThroughput=CAPACITY,
+                         GlobalSecondaryIndexes=[{**GSI, "ProvisionedThroughput": CAPACITY}])
+    dynamodb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+    index = wait_index(dynamodb, name, "by_g", "ACTIVE")
+    assert (index["ProvisionedThroughput"]["ReadCapacityUnits"],
+            index["ProvisionedThroughput"]["WriteCapacityUnits"]) == (0, 0)
+    assert index["ProvisionedThroughput"]["NumberOfDecreasesToday"] >= 1

@@ -48,7 +48,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             description["BillingModeSummary"] = {
                 "BillingMode": mode, "LastUpdateToPayPerRequestDateTime": now,
             }
-            description["ProvisionedThroughput"].update(ReadCapacityUnits=0, WriteCapacityUnits=0)
+            _zero_capacity(description["ProvisionedThroughput"], now)
     else:
         if throughput is None and (current_mode == "PAY_PER_REQUEST" or request.get("BillingMode") is not None):
             # Also for a table already provisioned, as AWS answers (recorded by dynalite's suite).
@@ -84,6 +84,14 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             request["WarmThroughput"], table_options.described_warm_throughput(description))
 
     gsi_actions = indexes.validate_updates(table, request, mode)
+    if current_mode == "PAY_PER_REQUEST" and mode == "PROVISIONED":
+        # Every live GSI needs its own capacity in the same request (measured against AWS).
+        given = {spec["IndexName"] for action, spec in gsi_actions
+                 if action in ("Update", "Delete") and (action == "Delete" or spec.get("ProvisionedThroughput"))}
+        missing = [index.name for index in table.indexes
+                   if index.is_global and index.state.status != "GONE" and index.name not in given]
+        if missing:
+            raise errors.invalid_parameters(f"ProvisionedThroughput must be specified for index: {','.join(missing)}")
     stream_spec = request.get("StreamSpecification")
     stream_view = streams.check_specification(stream_spec, creating=False, table_name=name,
                                               enabled_now=streams.FIELD in table.description)
@@ -96,6 +104,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             raise errors.resource_in_use(f"Attempt to change a resource which is still in use: Table is being "
                                          f"updated: {name}")
         indexes.sync_stored_indexes(ctx.txn, ctx.env.meta, description)
+        if mode == "PAY_PER_REQUEST" and current_mode != mode:  # the GSIs go on demand with the table
+            for index in description.get("GlobalSecondaryIndexes", ()):
+                if "ProvisionedThroughput" in index:
+                    _zero_capacity(index["ProvisionedThroughput"], now)
         work = indexes.apply_updates(description, gsi_actions, request.get("AttributeDefinitions"), mode,
                                      state.table_arn(name), now) if gsi_actions else []
         if stream_view is not None:
@@ -112,3 +124,10 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         return {"TableDescription": public}
 
     return Deferred(apply)
+
+
+def _zero_capacity(block: dict[str, Any], now: float) -> None:
+    """A ProvisionedThroughput going on demand: zero units, a decrease as AWS reports it."""
+    if block.get("ReadCapacityUnits") or block.get("WriteCapacityUnits"):
+        block.update(LastDecreaseDateTime=now, NumberOfDecreasesToday=block.get("NumberOfDecreasesToday", 0) + 1)
+    block.update(ReadCapacityUnits=0, WriteCapacityUnits=0)
