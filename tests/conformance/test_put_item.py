@@ -345,3 +345,10 @@ def test_expression_names_without_expression_are_rejected(dynamodb, tables):
     assert_dynamo_error(lambda: dynamodb.put_item(TableName=tables.hash_s, Item={"pk": {"S": "a"}},
                                                   ExpressionAttributeNames={"#a": "x"}),
                         "ValidationException", "ExpressionAttributeNames can only be specified when using expressions")
+
+
+@pytest.mark.parametrize("item", [{"": {"S": "x"}}, {"m": {"M": {"": {"S": "x"}}}}], ids=["top-level", "map-member"])
+def test_empty_attribute_names_are_rejected(dynamodb, tables, item):
+    # Why: an attribute or map member needs a name; an empty one is refused, not stored.
+    assert_dynamo_error(lambda: dynamodb.put_item(TableName=tables.hash_s, Item={"pk": {"S": unique()}, **item}),
+                        "ValidationException", "Empty attribute name")

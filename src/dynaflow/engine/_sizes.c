@@ -176,7 +176,7 @@ names_size(PyObject *map)
             return -1;
         }
         Py_ssize_t part = utf8_size(name);
-        if (part < 0 || part > MAX_NAME_BYTES) { /* values.py words a name over the limit */
+        if (part <= 0 || part > MAX_NAME_BYTES) { /* values.py words an empty name or one over the limit */
             return -1;
         }
         size += part;

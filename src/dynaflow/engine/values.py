@@ -70,6 +70,8 @@ MAX_NESTING_LEVELS: Final = 32
 MAX_NAME_BYTES: Final = 65535
 #: DynamoDB's words for a longer name (after its per-parameter prefix).
 NAME_TOO_LARGE: Final = f"Attribute name is too large, must be less than {MAX_NAME_BYTES + 1} bytes"
+#: An attribute (or map member) named by the empty string, as DynamoDB words it.
+EMPTY_NAME: Final = "Empty attribute name"
 NESTING_MESSAGE: Final = "Nesting Levels have exceeded supported limits"
 ITEM_NESTING_MESSAGE: Final = f"{NESTING_MESSAGE}: Attributes in the item have nested levels beyond supported limit"
 
@@ -264,6 +266,8 @@ def validate_value(av: object) -> AttributeValue:
     if tag == "M":
         if not isinstance(value, dict):
             raise errors.serialization("Unexpected value type in payload")
+        if "" in value:
+            raise errors.validation(EMPTY_NAME)
         return {"M": {k: validate_value(v) for k, v in value.items()}}
     if tag == "L":
         if not isinstance(value, list):
@@ -385,6 +389,8 @@ def _validate_item_checked(item: object) -> tuple[Item, int]:
         name_bytes = len(name) if name.isascii() else len(name.encode("utf-8"))
         if name_bytes > MAX_NAME_BYTES:
             raise errors.invalid_parameters(NAME_TOO_LARGE)
+        if not name_bytes:
+            raise errors.validation(EMPTY_NAME)
         size += name_bytes
         if av.__class__ is dict and len(av) == 1:
             text = av.get("S")
@@ -459,7 +465,7 @@ def _name_size_or_fail(name: Any) -> int:
     if name.__class__ is not str:
         return -1
     size = len(name) if name.isascii() else len(name.encode("utf-8"))
-    if size > MAX_NAME_BYTES:  # the checked walk words the error
+    if size > MAX_NAME_BYTES or not size:  # the checked walk words the error
         return -1
     if len(_NAME_SIZES) >= _SIZE_MEMO_LIMIT:
         _NAME_SIZES.clear()
