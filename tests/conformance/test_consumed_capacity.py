@@ -142,3 +142,21 @@ def test_transaction_counts_index_writes_at_the_transactional_rate(dynamodb, ind
     removed = dynamodb.transact_write_items(
         TransactItems=[{"Delete": {"TableName": indexed, "Key": key}}], ReturnConsumedCapacity="TOTAL")
     assert removed["ConsumedCapacity"] == [{"TableName": indexed, "CapacityUnits": 4.0}]
+
+
+def test_lsi_query_fetching_from_the_table_charges_each_fetch(dynamodb, indexed):
+    # Why: attributes an LSI does not project are fetched from the table, one read per item,
+    # charged to the table on top of the index read.
+    pk = {"S": unique()}
+    for n in range(3):
+        put(dynamodb, indexed, {"pk": pk, "sk": {"S": str(n)}, "l": {"S": f"l{n}"}, "v": {"S": "x"}})
+    used = dynamodb.query(TableName=indexed, IndexName="lsi", KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": pk}, Select="ALL_ATTRIBUTES", Limit=2,
+                          ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    assert used == {"TableName": indexed, "CapacityUnits": 1.5, "Table": {"CapacityUnits": 1.0},
+                    "LocalSecondaryIndexes": {"lsi": {"CapacityUnits": 0.5}}}
+    projected = dynamodb.query(TableName=indexed, IndexName="lsi", KeyConditionExpression="pk = :p",
+                               ExpressionAttributeValues={":p": pk}, Limit=2,
+                               ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    assert projected == {"TableName": indexed, "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.0},
+                         "LocalSecondaryIndexes": {"lsi": {"CapacityUnits": 0.5}}}

@@ -270,7 +270,9 @@ def read_index_page(state: EngineState, table: Table, index: Index, spec: PageSp
                     out: Output, *, fetch: bool) -> dict[str, Any]:
     items: list[Any] = []
     scanned = 0
-    size = 0
+    size = 0  # what the page read: index entries and fetched items (its 1 MB limit)
+    entry_bytes = 0
+    fetch_units = 0.0
     last: bytes | None = None
     limit = spec.limit
     flt, projection = spec.filter, spec.projection
@@ -285,7 +287,9 @@ def read_index_page(state: EngineState, table: Table, index: Index, spec: PageSp
                 if not spec.key_filter(entry):
                     continue
             scanned += 1
-            size += records.item_size(entry_record)
+            entry_size = records.item_size(entry_record)
+            size += entry_size
+            entry_bytes += entry_size
             record = entry_record
             if fetch:
                 entry = entry or records.decode_item(entry_record)
@@ -294,7 +298,10 @@ def read_index_page(state: EngineState, table: Table, index: Index, spec: PageSp
                 fetched = txn.get(table_key, db=env.items)
                 if fetched is not None:
                     record = fetched
-                    size += records.item_size(fetched)
+                    fetched_size = records.item_size(fetched)
+                    size += fetched_size
+                    # each item fetched from the table is a read of its own, rounded up alone
+                    fetch_units += capacity.read_units(fetched_size, consistent=spec.consistent)
             item: Item | None = entry if record is entry_record else None
             keep = True
             if flt is not None:
@@ -317,15 +324,16 @@ def read_index_page(state: EngineState, table: Table, index: Index, spec: PageSp
     response["ScannedCount"] = scanned
     if last is not None:
         response["LastEvaluatedKey"] = out.item(index.entry_lmdb_keys(records.decode_item(last)))
+    # The index read is charged on what the index held; items fetched from the table (attributes
+    # an LSI does not project) each cost the table a read of their own.
+    index_units = capacity.read_units(entry_bytes, consistent=spec.consistent)
     if table.limited or state.capped:  # throttle.py: a GSI read draws on the GSI's capacity
-        state.limiter.read(table, None, capacity.read_units(size, consistent=spec.consistent),
-                           index.name if index.is_global else None)
+        state.limiter.read(table, None, index_units + fetch_units, index.name if index.is_global else None)
     if request.get("ReturnConsumedCapacity") not in (None, "NONE"):
-        units = capacity.read_units(size, consistent=spec.consistent)
-        used = capacity.consumed(request, table.name, units)
+        used = capacity.consumed(request, table.name, index_units + fetch_units)
         if used is not None and request.get("ReturnConsumedCapacity") == "INDEXES":
-            used["Table"] = {"CapacityUnits": 0.0}
+            used["Table"] = {"CapacityUnits": fetch_units}
             kind = "GlobalSecondaryIndexes" if index.is_global else "LocalSecondaryIndexes"
-            used[kind] = {index.name: {"CapacityUnits": units}}
+            used[kind] = {index.name: {"CapacityUnits": index_units}}
         response["ConsumedCapacity"] = used
     return response
