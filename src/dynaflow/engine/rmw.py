@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Final
 
-from dynaflow.engine import capacity, errors, records
+from dynaflow.engine import capacity, errors, item_collections, records
 from dynaflow.engine.catalog import Table
 from dynaflow.engine.changes import write_change
 from dynaflow.engine.expressions import Condition, RequestExpressions, compile_expressions
@@ -38,6 +38,8 @@ class RmwOperation:
     table: Table
     key: bytes
     condition: Condition | None
+    #: The request's Key, for the operations that take one (UpdateItem, DeleteItem).
+    key_item: Item | None = None
 
     def __init__(self, state: EngineState, request: dict[str, Any], out: Output) -> None:
         self.state = state
@@ -108,7 +110,19 @@ class RmwOperation:
             self.admit()
         old_record, old = self.check(ctx)
         new, size = self.write(ctx, old_record, old)
-        return self.response(old_record, old, new, size)
+        response = self.response(old_record, old, new, size)
+        if self.request.get("ReturnItemCollectionMetrics") == "SIZE":
+            collection = item_collections.metrics(ctx.txn, ctx.env, self.table, self._collection_item(new, old))
+            if collection is not None:
+                collection["ItemCollectionKey"] = self.out.item(collection["ItemCollectionKey"])
+                response["ItemCollectionMetrics"] = collection
+        return response
+
+    def _collection_item(self, new: Item | None, old: Item | None) -> Item | None:
+        """An item naming the written item's collection (its partition key value)."""
+        if self.key_item is not None:
+            return self.key_item
+        return new if new is not None else old
 
     def response(self, old_record: bytes | None, old: Item | None, new: Item | None, size: int
                  ) -> dict[str, Any]:

@@ -20,6 +20,7 @@ class DeleteItem(RmwOperation):
         self.condition = compile_for(request, "DeleteItem", compiled).condition
         self.table = state.catalog.get(request["TableName"])
         self.key = self.table.key_from_key(key)
+        self.key_item = key
 
     def apply(self, old: Item | None) -> object:
         return DELETE

@@ -77,5 +77,6 @@ def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferr
 def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     op = PutItem(state, request, out)
     plain = (op.condition is None and op.return_values == "NONE" and not op.table.limited
-             and request.get("ReturnConsumedCapacity") in (None, "NONE"))
+             and request.get("ReturnConsumedCapacity") in (None, "NONE")
+             and request.get("ReturnItemCollectionMetrics") in (None, "NONE"))
     return Deferred(op.run_plain if plain else op.run)

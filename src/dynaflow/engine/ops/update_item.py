@@ -41,7 +41,7 @@ class UpdateItem(RmwOperation):
     def apply(self, old: Item | None) -> Item | object:
         if old is None and self.update is not None and self.update.only_removes:
             return DELETE  # nothing to delete: the missing item stays missing (``Update.only_removes``)
-        base = old if old is not None else dict(self.key_item)
+        base = old if old is not None else dict(self.key_item or {})
         return self.update.apply(base) if self.update is not None else base
 
     def new_size(self, item: Item) -> int:
