@@ -178,3 +178,15 @@ def test_item_collection_metrics_name_the_collection_of_a_table_with_an_lsi(dyna
     assert deleted["ItemCollectionMetrics"]["ItemCollectionKey"] == {"pk": pk}
     plain = dynamodb.put_item(TableName=tables.hash_s, Item={"pk": pk}, ReturnItemCollectionMetrics="SIZE")
     assert "ItemCollectionMetrics" not in plain
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local never returns ItemCollectionMetrics")
+def test_batch_write_reports_each_item_collection_once(dynamodb, indexed):
+    # Why: BatchWriteItem reports, per table with an LSI, every item collection it wrote to.
+    first, second = {"S": unique()}, {"S": unique()}
+    puts = [{"PutRequest": {"Item": {"pk": pk, "sk": {"S": str(n)}, "l": {"S": "x"}}}}
+            for pk in (first, second) for n in range(2)]
+    response = dynamodb.batch_write_item(RequestItems={indexed: puts}, ReturnItemCollectionMetrics="SIZE")
+    reported = response["ItemCollectionMetrics"][indexed]
+    assert sorted(m["ItemCollectionKey"]["pk"]["S"] for m in reported) == sorted([first["S"], second["S"]])
+    assert all(m["SizeEstimateRangeGB"] == [0.0, 1.0] for m in reported)

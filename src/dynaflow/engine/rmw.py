@@ -112,13 +112,13 @@ class RmwOperation:
         new, size = self.write(ctx, old_record, old)
         response = self.response(old_record, old, new, size)
         if self.request.get("ReturnItemCollectionMetrics") == "SIZE":
-            collection = item_collections.metrics(ctx.txn, ctx.env, self.table, self._collection_item(new, old))
+            collection = item_collections.metrics(ctx.txn, ctx.env, self.table, self.collection_item(new, old))
             if collection is not None:
                 collection["ItemCollectionKey"] = self.out.item(collection["ItemCollectionKey"])
                 response["ItemCollectionMetrics"] = collection
         return response
 
-    def _collection_item(self, new: Item | None, old: Item | None) -> Item | None:
+    def collection_item(self, new: Item | None, old: Item | None) -> Item | None:
         """An item naming the written item's collection (its partition key value)."""
         if self.key_item is not None:
             return self.key_item
