@@ -121,3 +121,16 @@ def test_capacity_over_a_trillion_units_is_out_of_bounds(dynamodb, table_factory
                                       ProvisionedThroughput={"ReadCapacityUnits": 5,
                                                              "WriteCapacityUnits": 1_000_000_000_001}),
         "ValidationException", "Given value 1000000000001 for WriteCapacityUnits is out of bounds")
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local fails an UpdateTable of OnDemandThroughput alone "
+                                           "(InternalFailure)")
+def test_on_demand_maximums_are_recorded_and_updated(dynamodb, table_factory):
+    # Why: OnDemandThroughput is part of the table's description (Terraform reads it back); an
+    # update may change it alone, and members it leaves out keep their values.
+    name = table_factory(OnDemandThroughput={"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50})
+    assert dynamodb.describe_table(TableName=name)["Table"]["OnDemandThroughput"] == {
+        "MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50}
+    dynamodb.update_table(TableName=name, OnDemandThroughput={"MaxWriteRequestUnits": 80})
+    assert wait_active(dynamodb, name)["OnDemandThroughput"] == {"MaxReadRequestUnits": 100,
+                                                                   "MaxWriteRequestUnits": 80}

@@ -191,6 +191,22 @@ def test_on_demand_cap_raises_throttling_exception(tmp_path: Any, clock: Clock) 
         eng.close()
 
 
+def test_a_tables_on_demand_maximum_throttles_it(engine: Engine, clock: Clock) -> None:
+    # Why: OnDemandThroughput's maximum request units hold an on-demand table from its first request
+    # (no banked burst), answered like on-demand throttling; raising it takes effect, -1 lifts it.
+    call(engine, "CreateTable", TableName="ondemand", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+         OnDemandThroughput={"MaxWriteRequestUnits": 2})
+    put(engine, "ondemand", "a")
+    put(engine, "ondemand", "b")
+    assert throttled(lambda: put(engine, "ondemand", "c")) == "ThrottlingException"
+    for n in range(200):  # reads have no maximum
+        call(engine, "GetItem", TableName="ondemand", Key={"pk": {"S": f"r{n}"}})
+    call(engine, "UpdateTable", TableName="ondemand", OnDemandThroughput={"MaxWriteRequestUnits": -1})
+    for n in range(200):
+        put(engine, "ondemand", f"free{n}")
+
+
 def test_gsi_out_of_write_capacity_throttles_table_writes(engine: Engine, clock: Clock) -> None:
     # Why: DynamoDB throttles a table's writes while one of its GSIs lacks write capacity.
     try:

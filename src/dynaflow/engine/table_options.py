@@ -1,4 +1,4 @@
-"""Table options that DynamoDB only records and reports: table class and warm throughput.
+"""Table options DynamoDB records and reports: table class, warm throughput, on-demand maximums.
 
 A local engine has no storage classes and nothing to pre-warm, but users configure both (Terraform
 sends them, and reads them back) and DynamoDB validates them, so dynaflow validates them with
@@ -10,6 +10,9 @@ DynamoDB's rules and reports them in DescribeTable as DynamoDB does:
   units per second; a request may raise either (the other keeps its value) but never go below the
   baseline, and a raised value can never be lowered again. The change is immediate here, so the
   status is always ACTIVE.
+* ``OnDemandThroughput`` — the most read and write request units per second an on-demand table
+  may use (``-1``: no maximum). Given members replace the recorded ones, the others stay; the
+  throttle (``throttle.py``) holds an on-demand table to a positive maximum.
 """
 
 from __future__ import annotations
@@ -63,3 +66,21 @@ def warm_throughput(requested: dict[str, Any], current: dict[str, Any] | None) -
 def described_warm_throughput(description: dict[str, Any]) -> dict[str, Any]:
     """The ``WarmThroughput`` DescribeTable reports: the stored one, or the baseline."""
     return description.get("WarmThroughput") or {**WARM_BASELINE, "Status": "ACTIVE"}
+
+
+ON_DEMAND_UNITS: Final = ("MaxReadRequestUnits", "MaxWriteRequestUnits")
+
+
+def on_demand_throughput(requested: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    """The table's ``OnDemandThroughput`` after a request for ``requested``."""
+    merged = dict(current or {})
+    for unit in ON_DEMAND_UNITS:
+        if requested.get(unit) is not None:
+            merged[unit] = int(requested[unit])
+    return merged
+
+
+def on_demand_maximum(description: dict[str, Any], unit: str) -> float | None:
+    """A positive recorded maximum of ``unit`` (request units per second), else None."""
+    value = (description.get("OnDemandThroughput") or {}).get(unit)
+    return float(value) if isinstance(value, int) and value > 0 else None

@@ -36,7 +36,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
-from dynaflow.engine import errors
+from dynaflow.engine import errors, table_options
 
 if TYPE_CHECKING:
     from dynaflow.engine.catalog import Table
@@ -82,7 +82,10 @@ def _rates(table: Table, settings: Settings) -> tuple[float | None, float | None
     description = table.description
     mode = (description.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
     if mode == "PAY_PER_REQUEST":
-        return settings.on_demand_read_limit, settings.on_demand_write_limit, {}
+        read = table_options.on_demand_maximum(description, "MaxReadRequestUnits")
+        write = table_options.on_demand_maximum(description, "MaxWriteRequestUnits")
+        return (read if read is not None else settings.on_demand_read_limit,
+                write if write is not None else settings.on_demand_write_limit, {})
     throughput = description.get("ProvisionedThroughput") or {}
     gsis = {
         spec["IndexName"]: (float(spec.get("ProvisionedThroughput", {}).get("ReadCapacityUnits", 0) or 0),
@@ -92,10 +95,20 @@ def _rates(table: Table, settings: Settings) -> tuple[float | None, float | None
     return float(throughput.get("ReadCapacityUnits", 0)), float(throughput.get("WriteCapacityUnits", 0)), gsis
 
 
-def is_limited(description: dict[str, Any]) -> bool:
-    """True for PROVISIONED tables (the ones whose operations consult the limiter)."""
+def is_provisioned(description: dict[str, Any]) -> bool:
+    """True for PROVISIONED tables: capacity units, per-partition limits, burst, and
+    ProvisionedThroughputExceededException (an on-demand cap answers ThrottlingException)."""
     mode = (description.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
     return bool(mode == "PROVISIONED")
+
+
+def is_limited(description: dict[str, Any]) -> bool:
+    """True for PROVISIONED tables and on-demand tables with a recorded maximum (the ones whose
+    operations consult the limiter)."""
+    if is_provisioned(description):
+        return True
+    return any(table_options.on_demand_maximum(description, unit) is not None
+               for unit in table_options.ON_DEMAND_UNITS)
 
 
 class Limiter:
@@ -122,7 +135,7 @@ class Limiter:
             created = description.get("CreationDateTime")
             start = created if isinstance(created, (int, float)) and created <= now else now
             # an on-demand cap is a limit set on purpose: it holds from the first request
-            initial = self._settings.initial_burst_seconds if is_limited(description) else 1.0
+            initial = self._settings.initial_burst_seconds if is_provisioned(description) else 1.0
             bucket = self._buckets[key] = Bucket(rate, BURST_SECONDS, start, initial)
         elif bucket.rate != rate:  # UpdateTable changed the provisioning: the new rate counts from then
             throughput = description.get("ProvisionedThroughput") or {}
@@ -147,7 +160,7 @@ class Limiter:
                 del self._partitions[key]
 
     def _denied(self, table: Table, gsi: bool) -> errors.DynamoError:
-        if not is_limited(table.description):
+        if not is_provisioned(table.description):
             return errors.throttling()
         return errors.provisioned_throughput_exceeded(_GSI_MESSAGE) if gsi else errors.provisioned_throughput_exceeded()
 
@@ -173,7 +186,7 @@ class Limiter:
                 buckets.append(self._bucket(table, index, "r", gsis[index][0], now))
             elif read_rate is not None:
                 buckets.append(self._bucket(table, "", "r", read_rate, now))
-            if partition is not None and is_limited(table.description):
+            if partition is not None and is_provisioned(table.description):
                 buckets.append(self._partition(table, partition, "r", now))
             for bucket in buckets:
                 if bucket.refill(now) <= 0:
@@ -191,7 +204,7 @@ class Limiter:
         with self._lock:
             if write_rate is not None and self._bucket(table, "", "w", write_rate, now).refill(now) <= 0:
                 return self._denied(table, False)
-            if partition is not None and is_limited(table.description) and \
+            if partition is not None and is_provisioned(table.description) and \
                     self._partition(table, partition, "w", now).refill(now) <= 0:
                 return self._denied(table, False)
             for name, (_, rate) in gsis.items():
@@ -215,7 +228,7 @@ class Limiter:
                 bucket = self._bucket(table, "", "w", write_rate, now)
                 bucket.refill(now)
                 bucket.tokens -= table_units
-            if partition is not None and is_limited(table.description):
+            if partition is not None and is_provisioned(table.description):
                 bucket = self._partition(table, partition, "w", now)
                 bucket.refill(now)
                 bucket.tokens -= units

@@ -121,6 +121,8 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         description["TableClassSummary"] = class_summary
     if warm_units is not None:
         description["WarmThroughput"] = warm_units
+    if request.get("OnDemandThroughput") is not None:
+        description["OnDemandThroughput"] = table_options.on_demand_throughput(request["OnDemandThroughput"], None)
     if mode == "PAY_PER_REQUEST":
         description["BillingModeSummary"] = {
             "BillingMode": mode, "LastUpdateToPayPerRequestDateTime": now,

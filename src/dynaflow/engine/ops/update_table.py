@@ -16,6 +16,7 @@ from dynaflow.engine.writer import WriteContext
 _UPDATABLE = (
     "ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "StreamSpecification",
     "GlobalSecondaryIndexUpdates", "SSESpecification", "ReplicaUpdates", "TableClass", "WarmThroughput",
+    "OnDemandThroughput",
 )
 
 
@@ -79,6 +80,9 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         description["DeletionProtectionEnabled"] = bool(request["DeletionProtectionEnabled"])
     if request.get("TableClass") is not None:
         description["TableClassSummary"] = table_options.table_class_summary(request["TableClass"], now)
+    if request.get("OnDemandThroughput") is not None:
+        description["OnDemandThroughput"] = table_options.on_demand_throughput(
+            request["OnDemandThroughput"], description.get("OnDemandThroughput"))
     if request.get("WarmThroughput") is not None:
         description["WarmThroughput"] = table_options.warm_throughput(
             request["WarmThroughput"], table_options.described_warm_throughput(description))
