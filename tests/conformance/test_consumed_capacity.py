@@ -190,3 +190,17 @@ def test_batch_write_reports_each_item_collection_once(dynamodb, indexed):
     reported = response["ItemCollectionMetrics"][indexed]
     assert sorted(m["ItemCollectionKey"]["pk"]["S"] for m in reported) == sorted([first["S"], second["S"]])
     assert all(m["SizeEstimateRangeGB"] == [0.0, 1.0] for m in reported)
+
+
+@pytest.mark.dynamodb_local_differs(reason="DynamoDB Local never returns ItemCollectionMetrics")
+def test_transaction_reports_each_item_collection_it_wrote(dynamodb, indexed):
+    # Why: like BatchWriteItem, a transaction reports every item collection it wrote to, per table.
+    first, second = {"S": unique()}, {"S": unique()}
+    response = dynamodb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": indexed, "Item": {"pk": first, "sk": {"S": "1"}, "l": {"S": "x"}}}},
+        {"Put": {"TableName": indexed, "Item": {"pk": second, "sk": {"S": "1"}, "l": {"S": "x"}}}},
+        {"Update": {"TableName": indexed, "Key": {"pk": first, "sk": {"S": "2"}}, "UpdateExpression": "SET v = :v",
+                    "ExpressionAttributeValues": {":v": {"S": "y"}}}},
+    ], ReturnItemCollectionMetrics="SIZE")
+    reported = response["ItemCollectionMetrics"][indexed]
+    assert sorted(m["ItemCollectionKey"]["pk"]["S"] for m in reported) == sorted([first["S"], second["S"]])

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
+
 from dynaflow.engine import keys, records
 from dynaflow.engine.catalog import Table
 from dynaflow.engine.values import Item
@@ -36,6 +38,33 @@ def metrics(txn: Any, env: Any, table: Table, item: Item | None) -> dict[str, An
         size += _prefix_size(txn, env.index, index.partition_prefix(hash_value))
     low = float(math.floor(size / _GB))
     return {"ItemCollectionKey": {hash_name: hash_value}, "SizeEstimateRangeGB": [low, low + 1.0]}
+
+
+class Touched:
+    """The item collections a multi-item write (BatchWriteItem, TransactWriteItems) wrote to, one
+    per table and partition key value, reported as DynamoDB's ``{table: [metrics, ...]}``."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[bytes, tuple[Table, Item]]] = {}
+
+    def note(self, table: Table, item: Item | None) -> None:
+        """``item`` (any item of the collection, or its key) was written in ``table``."""
+        if item is None or not table.indexes:
+            return
+        partition = orjson.dumps(item.get(table.hash_key[0]))
+        self._seen.setdefault(table.name, {})[partition] = (table, item)
+
+    def report(self, txn: Any, env: Any, out: Any) -> dict[str, list[dict[str, Any]]]:
+        reported: dict[str, list[dict[str, Any]]] = {}
+        for name, touched in self._seen.items():
+            for table, item in touched.values():
+                collection = metrics(txn, env, table, item)
+                if collection is not None:
+                    collection["ItemCollectionKey"] = out.item(collection["ItemCollectionKey"])
+                    reported.setdefault(name, []).append(collection)
+        return reported
 
 
 def _prefix_size(txn: Any, db: Any, prefix: bytes) -> int:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from dynaflow.engine import capacity, errors, item_collections
 from dynaflow.engine.ops.delete_item import DeleteItem
 from dynaflow.engine.ops.put_item import PutItem
@@ -100,8 +98,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
         throttled: dict[str, list[dict[str, Any]]] = {}
         error: errors.DynamoError | None = None
         units: dict[str, tuple[float, capacity.IndexUnits]] = {}
-        collections: dict[str, dict[bytes, tuple[Any, Any]]] | None = (
-            {} if request.get("ReturnItemCollectionMetrics") == "SIZE" else None)
+        collections = item_collections.Touched() if request.get("ReturnItemCollectionMetrics") == "SIZE" else None
         for op, (table_name, entry) in zip(ops, entries, strict=True):
             if op.table.limited or state.capped:
                 denied = state.limiter.admit_write(op.table, op.key[4:8])
@@ -111,25 +108,16 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
                     continue
             old_record, old = op.check(ctx)
             new, size = op.write(ctx, old_record, old)
-            if collections is not None and op.table.indexes:
-                named = op.collection_item(new, old)
-                if named is not None:  # one report per collection touched (partition key value)
-                    partition = orjson.dumps(named.get(op.table.hash_key[0]))
-                    collections.setdefault(op.table.name, {})[partition] = (op.table, named)
+            if collections is not None:
+                collections.note(op.table, op.collection_item(new, old))
             if wants or op.table.limited or state.capped:
                 used, index_units = op.charge(old_record, old, new, size, wants=wants)
                 capacity.merge(units, op.table.name, used, index_units)
         if error is not None and sum(len(v) for v in throttled.values()) == len(ops):
             raise error  # nothing was written: every request was throttled
         response: dict[str, Any] = {"UnprocessedItems": throttled}
-        if collections:
-            reported: dict[str, list[dict[str, Any]]] = {}
-            for name, touched in collections.items():
-                for table, named in touched.values():
-                    collection = item_collections.metrics(ctx.txn, ctx.env, table, named)
-                    if collection is not None:
-                        collection["ItemCollectionKey"] = out.item(collection["ItemCollectionKey"])
-                        reported.setdefault(name, []).append(collection)
+        if collections is not None:
+            reported = collections.report(ctx.txn, ctx.env, out)
             if reported:
                 response["ItemCollectionMetrics"] = reported
         if wants:

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dynaflow.engine import capacity, errors, idempotency, records
+from dynaflow.engine import capacity, errors, idempotency, item_collections, records
 from dynaflow.engine.catalog import Table
 from dynaflow.engine.changes import write_change
 from dynaflow.engine.errors import DynamoError
@@ -200,6 +200,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             raise errors.transaction_canceled(reasons)
         units: dict[str, float] = {}
         index_units: dict[str, capacity.IndexUnits] = {}
+        collections = item_collections.Touched() if request.get("ReturnItemCollectionMetrics") == "SIZE" else None
         replay: dict[str, float] = {}
         for action in actions:
             used, after = _store(ctx, action)
@@ -208,9 +209,17 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             replay[name] = replay.get(name, 0.0) + 2 * capacity.read_units(after, consistent=True)
             if wants_capacity and action.kind != "ConditionCheck" and action.op is not None and action.op.table.indexes:
                 index_units.setdefault(name, []).extend(_index_units(action))
+            if collections is not None and action.kind != "ConditionCheck" and action.op is not None:
+                new = action.new if isinstance(action.new, dict) else None
+                collections.note(action.op.table, action.op.collection_item(new, action.old))
         if token is not None:
             idempotency.remember(ctx.txn, ctx.env.meta, token, digest, replay, now)
-        return _response(request, units, index_units)
+        response = _response(request, units, index_units)
+        if collections is not None:
+            reported = collections.report(ctx.txn, ctx.env, out)
+            if reported:
+                response["ItemCollectionMetrics"] = reported
+        return response
 
     return Deferred(job)
 
