@@ -388,27 +388,14 @@ class _Parser:
         return UpdateAction(section, path, ValueRef(token.text))
 
     def set_value(self) -> Operand:
-        left = self.set_atom()
+        """A SET value: an operand, or two joined by + or -. Operands take parentheses (``operand``),
+        arithmetic does not: ``n + (n - :v)`` is a syntax error at ``-``, as in DynamoDB."""
+        left = self.operand()
         token = self.peek()
         if token.kind == "OP" and token.text in ("+", "-"):
             self.i += 1
-            return Arith("+" if token.text == "+" else "-", left, self.set_atom())
+            return Arith("+" if token.text == "+" else "-", left, self.operand())
         return left
-
-    def set_atom(self) -> Operand:
-        """An operand of a SET value, in parentheses or not. DynamoDB's update grammar has no
-        parenthesized arithmetic (``n + (n - :v)`` is a syntax error at ``-``), and parentheses
-        around parentheses are redundant, as in conditions."""
-        if self.at_op("("):
-            start = self.i
-            self.i += 1
-            self.enter()
-            inner = self.set_atom()
-            close = self.expect_op(")")
-            self.depth -= 1
-            self.note_parens(start, close)
-            return inner
-        return self.operand()
 
 
 def _operator_tokens(tokens: list[Token]) -> int:
