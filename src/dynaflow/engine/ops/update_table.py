@@ -69,8 +69,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
             if read > old["ReadCapacityUnits"] or write > old["WriteCapacityUnits"]:
                 old["LastIncreaseDateTime"] = now
             if read < old["ReadCapacityUnits"] or write < old["WriteCapacityUnits"]:
-                old["LastDecreaseDateTime"] = now
-                old["NumberOfDecreasesToday"] = old.get("NumberOfDecreasesToday", 0) + 1
+                _note_decrease(old, now)
             old.update(ReadCapacityUnits=read, WriteCapacityUnits=write)
         if current_mode != mode:  # the time PAY_PER_REQUEST was last set stays on record
             summary = description.get("BillingModeSummary", {})
@@ -91,7 +90,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     if current_mode == "PAY_PER_REQUEST" and mode == "PROVISIONED":
         # Every live GSI needs its own capacity in the same request (measured against AWS).
         given = {spec["IndexName"] for action, spec in gsi_actions
-                 if action in ("Update", "Delete") and (action == "Delete" or spec.get("ProvisionedThroughput"))}
+                 if action == "Delete" or (action == "Update" and spec.get("ProvisionedThroughput"))}
         missing = [index.name for index in table.indexes
                    if index.is_global and index.state.status != "GONE" and index.name not in given]
         if missing:
@@ -130,8 +129,12 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
     return Deferred(apply)
 
 
+def _note_decrease(block: dict[str, Any], now: float) -> None:
+    block.update(LastDecreaseDateTime=now, NumberOfDecreasesToday=block.get("NumberOfDecreasesToday", 0) + 1)
+
+
 def _zero_capacity(block: dict[str, Any], now: float) -> None:
     """A ProvisionedThroughput going on demand: zero units, a decrease as AWS reports it."""
     if block.get("ReadCapacityUnits") or block.get("WriteCapacityUnits"):
-        block.update(LastDecreaseDateTime=now, NumberOfDecreasesToday=block.get("NumberOfDecreasesToday", 0) + 1)
+        _note_decrease(block, now)
     block.update(ReadCapacityUnits=0, WriteCapacityUnits=0)
