@@ -571,41 +571,75 @@ def test_transact_write_items_shortcut_answers_the_sinks_transactions(engine: En
     assert core.SHORTCUTS["TransactWriteItems"](engine.state, {**request, "Bogus": 1}, PYTHON_OUTPUT) is None
 
 
+def _python_builder(prefix: bytes, range_name: str | None) -> Any:
+    """keys.py's string-key builder without the C part: what the C builder must agree with."""
+    native, keys._c_string_key = keys._c_string_key, None  # type: ignore[misc]
+    try:
+        return keys._string_key_builder(prefix, "h", range_name)
+    finally:
+        keys._c_string_key = native  # type: ignore[misc]
+
+
+def _c_limits(prefix: bytes, cache_size: int = keys.PREFIX_CACHE_SIZE) -> tuple[Any, ...]:
+    return (prefix, keys.MAX_EXACT, keys.MAX_SORT_KEY_SIZE, keys.MAX_PARTITION_KEY_SIZE, keys.LONG_PARTITION,
+            cache_size)
+
+
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
-@given(_key_values, _key_values, st.booleans())
-def test_c_key_builder_agrees_with_python_builder(h: Any, r: Any, ranged: bool) -> None:
-    # Why: with a partition's prefix cached, the C builder answers for S keys; it must return the
-    # Python builder's key or None, and hand everything else back (NotImplemented), never guess.
+@given(_key_values, _key_values, st.booleans(), st.booleans())
+def test_c_key_builder_agrees_with_python_builder(h: Any, r: Any, ranged: bool, cached: bool) -> None:
+    # Why: the C builder answers for S keys, building the partition's prefix when it is not
+    # cached; it must return the Python builder's key or None, remember the prefix the Python
+    # builder would, and hand everything else back (NotImplemented), never guess.
     from dynaflow.engine import _keys
 
     prefix = keys.table_prefix(7)
     range_name = "r" if ranged else None
     key = {"h": h, "r": r} if ranged else {"h": h}
-    python = keys._string_key_builder(prefix, "h", range_name)
+    python = _python_builder(prefix, range_name)
     native = _keys.string_key
     prefixes: dict[str, bytes] = {}
+    expected_prefix = None
     if h.__class__ is dict and h.get("S").__class__ is str and h["S"]:
-        expected_prefix = keys._string_key_builder(prefix, "h", None)({"h": h})
-        if expected_prefix is not None:
+        expected_prefix = _outcome(_python_builder(prefix, None), {"h": h})[1]
+        if cached and expected_prefix is not None:
             prefixes[h["S"]] = expected_prefix
-    answer = native(key, "h", range_name, prefixes, keys.MAX_EXACT, keys.MAX_SORT_KEY_SIZE)
+    answer = native(key, "h", range_name, prefixes, *_c_limits(prefix))
     if answer is not NotImplemented:
         assert answer == _outcome(python, key)[1]
+        if expected_prefix is not None:
+            assert prefixes == {h["S"]: expected_prefix}
 
 
-def test_c_key_builder_builds_cached_partitions_and_defers_the_rest() -> None:
+def test_c_key_builder_builds_partitions_and_defers_the_rest() -> None:
     # Why: the C builder must actually answer the common case (else it only costs a call), and
-    # must defer what only the Python builder does: uncached partitions, escaping, long keys.
+    # must defer what only the Python builder does: escaping, long partitions, long keys.
     from dynaflow.engine import _keys
 
     prefixes = {"p": b"PREFIX"}
-    args = (keys.MAX_EXACT, keys.MAX_SORT_KEY_SIZE)
+    args = _c_limits(keys.table_prefix(7))
     assert _keys.string_key({"h": {"S": "p"}, "r": {"S": "s"}}, "h", "r", prefixes, *args) == b"PREFIXs\x00\x00"
     assert _keys.string_key({"h": {"S": "p"}}, "h", None, prefixes, *args) == b"PREFIX"
-    assert _keys.string_key({"h": {"S": "q"}, "r": {"S": "s"}}, "h", "r", prefixes, *args) is NotImplemented
+    built = _keys.string_key({"h": {"S": "q"}, "r": {"S": "s"}}, "h", "r", prefixes, *args)
+    assert built == _python_builder(keys.table_prefix(7), "r")({"h": {"S": "q"}, "r": {"S": "s"}})
+    assert set(prefixes) == {"p", "q"}
+    assert _keys.string_key({"h": {"S": "a\x00b"}}, "h", None, prefixes, *args) is NotImplemented
+    assert _keys.string_key({"h": {"S": "x" * 127}}, "h", None, prefixes, *args) is NotImplemented
+    assert _keys.string_key({"h": {"S": "x" * 2049}}, "h", None, prefixes, *args) is None
     assert _keys.string_key({"h": {"S": "p"}, "r": {"S": "a\x00b"}}, "h", "r", prefixes, *args) is NotImplemented
     assert _keys.string_key({"h": {"S": "p"}, "r": {"S": "x" * 600}}, "h", "r", prefixes, *args) is NotImplemented
     assert _keys.string_key({"h": {"S": "p"}, "r": {"S": "x" * 1025}}, "h", "r", prefixes, *args) is None
     assert _keys.string_key({"h": {"S": "p"}, "r": {"N": "1"}}, "h", "r", prefixes, *args) is None
     assert _keys.string_key({"h": {"S": ""}}, "h", None, prefixes, *args) is None
+
+
+def test_c_key_builder_empties_a_full_prefix_cache() -> None:
+    # Why: the cache is bounded as keys.py bounds it: full, it is emptied before the next prefix.
+    from dynaflow.engine import _keys
+
+    prefixes: dict[str, bytes] = {}
+    args = _c_limits(keys.table_prefix(7), cache_size=3)
+    for n in range(4):
+        _keys.string_key({"h": {"S": f"p{n}"}}, "h", None, prefixes, *args)
+    assert list(prefixes) == ["p3"]
     assert keys._c_string_key is _keys.string_key

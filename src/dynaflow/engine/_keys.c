@@ -1,23 +1,100 @@
 /* The common case of keys.py's string-key builder in C: the LMDB key of an item or Key whose
- * partition key is an S (and sort key, if any, an S) of a partition seen before.
+ * partition key is an S (and sort key, if any, an S).
  *
- * ``string_key(item, hash_name, range_name, prefixes, max_exact, max_sort)`` returns
- *   - the key (bytes), when the partition's prefix is in ``prefixes`` (the builder's cache) and
- *     the sort key needs no escaping and the key fits in ``max_exact`` bytes;
+ * ``string_key(item, hash_name, range_name, prefixes, table, max_exact, max_sort, max_partition,
+ * long_partition, cache_size)`` returns
+ *   - the key (bytes), when the sort key needs no escaping and the key fits in ``max_exact``
+ *     bytes, and the partition's prefix is in ``prefixes`` (the builder's cache) or is built here:
+ *     a partition value with no NUL byte whose encoding is at most ``long_partition`` bytes gets
+ *     ``table | mixed CRC-32 | value | 00 00`` (keys.py's layout), remembered in ``prefixes``
+ *     (emptied first when it holds ``cache_size`` entries, as keys.py does);
  *   - None, where keys.py's builder returns None (a missing or mistyped key attribute, an empty
- *     string, a sort key over ``max_sort`` bytes): the caller's checked path words the error;
- *   - NotImplemented for everything else (a partition not cached yet, a NUL byte to escape, a
- *     long key, a string that cannot be encoded), which the Python builder then handles as before.
+ *     string, a partition key over ``max_partition`` bytes, a sort key over ``max_sort`` bytes):
+ *     the caller's checked path words the error;
+ *   - NotImplemented for everything else (a NUL byte to escape, a long partition or key, a string
+ *     that cannot be encoded), which the Python builder then handles as before.
  *
  * Why C: every GetItem, PutItem, DeleteItem, UpdateItem and batch member builds a key, and the
- * Python builder cost ~1.4 us of a ~10 us GetItem. tests/engine/test_fast_paths.py checks the
- * two builders against each other.
+ * Python builder cost ~1.4 us of a ~10 us GetItem; a partition seen for the first time (every put
+ * of an ingest of distinct keys) cost ~3 us more in Python. tests/engine/test_fast_paths.py checks
+ * the two builders against each other.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 static PyObject *S; /* "S", interned */
+static uint32_t crc_table[256]; /* CRC-32 (the zlib/IEEE polynomial, reflected), filled at import */
+
+static void
+fill_crc_table(void)
+{
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++) {
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        }
+        crc_table[n] = c;
+    }
+}
+
+/* zlib.crc32(data) */
+static uint32_t
+crc32_of(const unsigned char *data, Py_ssize_t size)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        c = crc_table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* The prefix of a partition not in the cache, built and remembered; NULL with no error set when
+ * the Python builder must decide (a NUL byte to escape, an encoding over ``long_partition``
+ * bytes), Py_None (a new reference) for a value over ``max_partition`` bytes. */
+static PyObject *
+new_prefix(PyObject *value, PyObject *prefixes, PyObject *table, Py_ssize_t max_partition,
+           Py_ssize_t long_partition, Py_ssize_t cache_size)
+{
+    Py_ssize_t size;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(value, &size);
+    if (utf8 == NULL) { /* a lone surrogate: the Python builder raises as it always did */
+        PyErr_Clear();
+        return NULL;
+    }
+    if (size > max_partition) {
+        Py_RETURN_NONE;
+    }
+    if (size + 2 > long_partition || memchr(utf8, 0, (size_t)size) != NULL) {
+        return NULL;
+    }
+    Py_ssize_t table_size = PyBytes_GET_SIZE(table);
+    PyObject *prefix = PyBytes_FromStringAndSize(NULL, table_size + 4 + size + 2);
+    if (prefix == NULL) {
+        return NULL;
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(prefix);
+    unsigned char *enc = out + table_size + 4;
+    memcpy(out, PyBytes_AS_STRING(table), (size_t)table_size);
+    memcpy(enc, utf8, (size_t)size);
+    enc[size] = 0;
+    enc[size + 1] = 0;
+    uint32_t mixed = crc32_of(enc, size + 2) * 0x9E3779B1u;
+    mixed ^= mixed >> 16;
+    out[table_size] = (unsigned char)(mixed >> 24);
+    out[table_size + 1] = (unsigned char)(mixed >> 16);
+    out[table_size + 2] = (unsigned char)(mixed >> 8);
+    out[table_size + 3] = (unsigned char)mixed;
+    if (PyDict_GET_SIZE(prefixes) >= cache_size) {
+        PyDict_Clear(prefixes);
+    }
+    if (PyDict_SetItem(prefixes, value, prefix) < 0) {
+        Py_DECREF(prefix);
+        return NULL;
+    }
+    return prefix;
+}
 
 /* The non-empty exact-str S value of attribute ``name`` of ``item``; NULL with no error set if
  * the attribute is missing or not {"S": non-empty str}; NULL with an error on failure. */
@@ -38,17 +115,21 @@ string_value(PyObject *item, PyObject *name)
 static PyObject *
 string_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "string_key takes 6 arguments");
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "string_key takes 10 arguments");
         return NULL;
     }
     PyObject *item = args[0], *hash_name = args[1], *range_name = args[2], *prefixes = args[3];
-    Py_ssize_t max_exact = PyLong_AsSsize_t(args[4]);
-    Py_ssize_t max_sort = PyLong_AsSsize_t(args[5]);
-    if ((max_exact == -1 || max_sort == -1) && PyErr_Occurred()) {
-        return NULL;
+    PyObject *table = args[4];
+    Py_ssize_t limits[5];
+    for (int i = 0; i < 5; i++) {
+        limits[i] = PyLong_AsSsize_t(args[5 + i]);
+        if (limits[i] == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
     }
-    if (!PyDict_CheckExact(item) || !PyDict_CheckExact(prefixes)) {
+    Py_ssize_t max_exact = limits[0], max_sort = limits[1];
+    if (!PyDict_CheckExact(item) || !PyDict_CheckExact(prefixes) || !PyBytes_CheckExact(table)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
     PyObject *hash_value = string_value(item, hash_name);
@@ -63,7 +144,17 @@ string_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (PyErr_Occurred()) {
             return NULL;
         }
-        Py_RETURN_NOTIMPLEMENTED;
+        prefix = new_prefix(hash_value, prefixes, table, limits[2], limits[3], limits[4]);
+        if (prefix == NULL) {
+            if (PyErr_Occurred()) {
+                return NULL;
+            }
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        if (prefix == Py_None) {
+            return prefix;
+        }
+        Py_DECREF(prefix); /* the cache holds it now */
     }
     if (!PyBytes_CheckExact(prefix)) {
         Py_RETURN_NOTIMPLEMENTED;
@@ -107,8 +198,8 @@ string_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"string_key", (PyCFunction)(void (*)(void))string_key, METH_FASTCALL,
-     "LMDB key of an item with S keys of a cached partition; None if invalid; NotImplemented "
-     "when the Python builder must decide."},
+     "LMDB key of an item with S keys (building and caching its partition's prefix); None if "
+     "invalid; NotImplemented when the Python builder must decide."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -120,6 +211,7 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__keys(void)
 {
+    fill_crc_table();
     S = PyUnicode_InternFromString("S");
     if (S == NULL) {
         return NULL;

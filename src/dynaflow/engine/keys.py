@@ -251,9 +251,10 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None, ra
     The partition part (encode, escape, CRC-32, mix) is half the cost of a key and the same for
     every item of a partition, so it is remembered per partition value (a plain dict, emptied when
     it reaches ``PREFIX_CACHE_SIZE``): a key of a known partition costs one dict lookup there.
-    A key of a known partition whose sort key needs no escaping is built in C where installed
-    (``_keys.c``, S sort keys only); the C builder hands every other case back to the Python
-    code below. An N sort key is encoded as :func:`key_builder` encodes it.
+    Where installed, C builds the key (``_keys.c``, S sort keys only) when neither part needs
+    escaping, and the partition's prefix too when it is short (``LONG_PARTITION``) and not cached
+    yet; it hands every other case back to the Python code below. An N sort key is encoded as
+    :func:`key_builder` encodes it.
     """
     crc32 = zlib.crc32
     encode_number_key = _value_encoder("N", MAX_SORT_KEY_SIZE) if range_kind == "N" else None
@@ -278,7 +279,8 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None, ra
 
     def build(item: Mapping[str, Any]) -> bytes | None:
         if native is not None:
-            answer = native(item, hash_name, range_name, prefixes, MAX_EXACT, MAX_SORT_KEY_SIZE)
+            answer = native(item, hash_name, range_name, prefixes, table, MAX_EXACT, MAX_SORT_KEY_SIZE,
+                            MAX_PARTITION_KEY_SIZE, LONG_PARTITION, PREFIX_CACHE_SIZE)
             if answer is not NotImplemented:
                 return answer  # type: ignore[no-any-return]
         av = item.get(hash_name)
