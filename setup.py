@@ -1,9 +1,11 @@
 """Build step for dynaflow's C extensions; everything else is declared in pyproject.toml.
 
 ``dynaflow.engine._sizes`` is the engine's item-proof walk in C (see ``_sizes.c``) and
-``dynaflow.engine._keys`` the common case of its key builder (``_keys.c``). Both are optional:
-where no C compiler is available the install still succeeds and ``engine.values`` and
-``engine.keys`` use their Python code, which gives the same answers more slowly.
+``dynaflow.engine._keys`` the common case of its key builder (``_keys.c``);
+``dynaflow.pipelines._mapping`` is the ingest record mapper's per-field work (``_mapping.c``). All
+are optional: where no C compiler is available the install still succeeds and ``engine.values``,
+``engine.keys`` and ``pipelines.rules`` use their Python code, which gives the same answers more
+slowly.
 """
 
 from setuptools import Extension, setup
@@ -12,5 +14,6 @@ setup(
     ext_modules=[
         Extension("dynaflow.engine._sizes", ["src/dynaflow/engine/_sizes.c"], optional=True),
         Extension("dynaflow.engine._keys", ["src/dynaflow/engine/_keys.c"], optional=True),
+        Extension("dynaflow.pipelines._mapping", ["src/dynaflow/pipelines/_mapping.c"], optional=True),
     ],
 )

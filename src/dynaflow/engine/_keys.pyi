@@ -2,5 +2,6 @@
 
 from typing import Any
 
-def string_key(item: Any, hash_name: str, range_name: str | None, prefixes: dict[str, bytes],
-               max_exact: int, max_sort: int, /) -> Any: ...
+def string_key(item: Any, hash_name: str, range_name: str | None, prefixes: dict[str, bytes], table: bytes,
+               max_exact: int, max_sort: int, max_partition: int, long_partition: int, cache_size: int, /
+               ) -> Any: ...

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Context, Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import orjson
 import yaml
@@ -377,6 +377,19 @@ def to_attribute(value: Any) -> dict[str, Any]:
     raise RecordError("MalformedValue", f"unsupported value type {kind.__name__}")
 
 
+def _load_native_json_item() -> Callable[..., Any] | None:
+    """The C build of :meth:`CompiledRule._json_item` (``_mapping.c``), or None when the install
+    had no C compiler."""
+    try:
+        from dynaflow.pipelines._mapping import json_item
+    except ImportError:  # pragma: no cover - an install without a C compiler
+        return None
+    return json_item
+
+
+_native_json_item: Final = _load_native_json_item()
+
+
 def _decode_binary(typed: Any) -> Any:
     """DynamoDB-JSON value -> boto3 shape: B/BS base64 text becomes bytes."""
     if not isinstance(typed, dict) or len(typed) != 1:
@@ -570,8 +583,13 @@ class CompiledRule:
         return Put(self.table, identity, item, record, None, version, False, self.name, self.rule_version)
 
     def _json_item(self, document: dict[str, Any]) -> Item:
-        """A JSON object's fields as attribute values (renamed, dropped), keys not yet added."""
-        item: Item = {}
+        """A JSON object's fields as attribute values (renamed, dropped), keys not yet added.
+
+        In C where installed (``_mapping.c``, the same answers); the loop below otherwise."""
+        if _native_json_item is not None:
+            item: Item = _native_json_item(document, self._drops or None, self._renames or None, to_attribute)
+            return item
+        item = {}
         drops = self._drops
         rename = self._renames.get if self._renames else None
         for field, value in document.items():
