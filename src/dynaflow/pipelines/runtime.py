@@ -56,6 +56,7 @@ from dynaflow.pipelines.retry import Backoff
 from dynaflow.pipelines.rules import CompiledRule, RecordError, WriteRule
 from dynaflow.pipelines.sinks.table import Coalesced, TableSink, WriteOutcome, coalesce
 from dynaflow.pipelines.sources.kafka import KafkaSource, Partitions
+from dynaflow.pipelines.switching import quick_handoff
 
 __all__ = ["IngestStats", "Ingester"]
 
@@ -100,7 +101,7 @@ class Ingester:
                  rules: Sequence[WriteRule] | None = None, registry: RuleRegistry | None = None,
                  dead_letters: DeadLetterStore, on_batch: BatchHook | None = None,
                  consumer_config: dict[str, Any] | None = None, group_id: str | None = None,
-                 tune_collector: bool = True) -> None:
+                 tune_interpreter: bool = True) -> None:
         if rules is None and registry is None:
             raise ValueError("give rules, a registry, or both")
         self.client = client
@@ -109,8 +110,9 @@ class Ingester:
         self.registry = registry
         self.dead_letters = dead_letters
         self.on_batch = on_batch
-        #: Apply ``collector.tuned_collector`` while running (process-wide garbage-collector settings).
-        self.tune_collector = tune_collector
+        #: Apply ``collector.tuned_collector`` and ``switching.quick_handoff`` while running
+        #: (process-wide settings of the garbage collector and the thread switch interval).
+        self.tune_interpreter = tune_interpreter
         self.stats = IngestStats()
         self._consumer_config = consumer_config or {}
         self._static = list(rules or [])
@@ -218,8 +220,8 @@ class Ingester:
         if ensure is not None:
             await ensure()
         await self.progress.ensure()  # before consuming: table creation is no record's latency
-        if self.tune_collector:
-            with tuned_collector():
+        if self.tune_interpreter:
+            with tuned_collector(), quick_handoff():
                 return await self._consume(until)
         return await self._consume(until)
 
