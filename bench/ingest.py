@@ -309,6 +309,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.records, args.naive_records, args.rate, args.seconds = 3000, 300, 1000, 2.0
+        args.batch_size = 500
+    if not args.latency_only and args.batch_size >= args.records:
+        # records/s is counted after the first batch: it must leave records to count
+        parser.error("--batch-size must be smaller than --records")
     BATCH_SIZE, IN_FLIGHT = args.batch_size, args.in_flight
 
     with tansu() as bootstrap, tempfile.TemporaryDirectory() as tmp:
