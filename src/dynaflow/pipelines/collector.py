@@ -27,9 +27,9 @@ drain's time. At 50,000 the same drain of 100,000 changes ran 3 young collection
 (0.03 s of collector time instead of 1.1 s), and its CPU per change fell 11-14 % (three
 alternating pairs); ingest measured the same as before.
 
-Cyclic garbage is still collected, later. The settings are process-wide: they are applied by the
-first running ingester and restored (and the frozen objects put back in the oldest generation) when
-the last one stops, so several ingesters in one process, and code that runs after them, see the
+Cyclic garbage is still collected, later. The settings are process-wide (``shared_setting.py``):
+they are applied by the first running ingester and restored (and the frozen objects put back in the
+oldest generation) when the last one stops, so several ingesters in one process, and code that runs after them, see the
 defaults they started with. Rejected: disabling the collector while ingesting (cycles made by other
 code in the process would never be freed), and tuning only in the CLI entry points (every embedder
 of :class:`~dynaflow.pipelines.runtime.Ingester` would pay the default cost, and the benchmark would
@@ -39,37 +39,31 @@ measure something other than what runs).
 from __future__ import annotations
 
 import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from dynaflow.pipelines.shared_setting import SharedSetting
 
 __all__ = ["YOUNG_THRESHOLD", "tuned_collector"]
 
 #: Net allocations between young collections while an ingester runs (CPython's default is 700).
 YOUNG_THRESHOLD = 50_000
 
-_lock = threading.Lock()
-_users = 0
-_saved: tuple[int, int, int] | None = None
+
+def _apply() -> Callable[[], None]:
+    saved = gc.get_threshold()
+    young, middle, old = saved
+    gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
+
+    def undo() -> None:
+        gc.set_threshold(*saved)
+        gc.unfreeze()
+    return undo
 
 
-@contextmanager
-def tuned_collector() -> Iterator[None]:
+_SETTING = SharedSetting(_apply, each=gc.freeze)
+
+
+def tuned_collector() -> AbstractContextManager[None]:
     """Apply the ingest collector settings (see the module docstring) until the block exits."""
-    global _users, _saved
-    with _lock:
-        if _users == 0:
-            _saved = gc.get_threshold()
-            young, middle, old = _saved
-            gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
-        _users += 1
-        gc.freeze()
-    try:
-        yield
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0 and _saved is not None:
-                gc.set_threshold(*_saved)
-                _saved = None
-                gc.unfreeze()
+    return _SETTING.held()

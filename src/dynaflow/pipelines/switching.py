@@ -12,43 +12,35 @@ Measured with the ingest benchmark's latency run (5,000 records/s, three alterna
 the time from a poll's return to its records being written fell from p50 3.0 ms to 2.2 ms and its
 p99 from 11-20 ms to 8.5-17 ms, and the sink's write of a batch from p99 7-9 ms to 4.4-6.6 ms.
 
-The setting is process-wide: it is applied by the first running ingester and restored when the
-last one stops, as ``collector.tuned_collector`` does.
+The setting is process-wide (``shared_setting.py``): it is applied by the first running ingester
+and restored when the last one stops, as ``collector.tuned_collector`` is.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from dynaflow.pipelines.shared_setting import SharedSetting
 
 __all__ = ["SWITCH_INTERVAL", "quick_handoff"]
 
 #: Seconds the event loop may keep the interpreter lock while the polling thread waits for it.
 SWITCH_INTERVAL = 0.0005
 
-_lock = threading.Lock()
-_users = 0
-_saved: float | None = None
+
+def _apply() -> Callable[[], None]:
+    saved = sys.getswitchinterval()
+    if saved <= SWITCH_INTERVAL:  # never raise an interval the process lowered itself
+        return lambda: None
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    return lambda: sys.setswitchinterval(saved)
 
 
-@contextmanager
-def quick_handoff() -> Iterator[None]:
+_SETTING = SharedSetting(_apply)
+
+
+def quick_handoff() -> AbstractContextManager[None]:
     """Lower the switch interval to :data:`SWITCH_INTERVAL` (never raise it) until the block exits."""
-    global _users, _saved
-    with _lock:
-        if _users == 0:
-            _saved = sys.getswitchinterval()
-            if _saved > SWITCH_INTERVAL:
-                sys.setswitchinterval(SWITCH_INTERVAL)
-        _users += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0 and _saved is not None:
-                if _saved > SWITCH_INTERVAL:
-                    sys.setswitchinterval(_saved)
-                _saved = None
+    return _SETTING.held()
