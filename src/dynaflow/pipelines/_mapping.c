@@ -1,8 +1,9 @@
 /* The JSON-record mapper's per-field work in C: a parsed JSON object as DynamoDB attribute values.
  *
  * ``json_item(document, drops, renames, fallback)`` is ``rules.CompiledRule._json_item``: every
- * field of ``document`` (a dict from orjson) not in ``drops`` (a frozenset, or None), renamed by
- * ``renames`` (a dict, or None), as an attribute value the way ``rules.to_attribute`` makes one:
+ * field of ``document`` (a dict from orjson) not in ``drops`` (a frozenset, empty or None for
+ * none), renamed by ``renames`` (a dict, empty or None for none), as an attribute value the way
+ * ``rules.to_attribute`` makes one:
  *
  *   str -> {"S": s}        int -> {"N": str(i)}       bool -> {"BOOL": b}      None -> {"NULL": True}
  *   float -> {"N": text}   (an integral float under 1e16 as its digits, else its repr)
@@ -71,7 +72,9 @@ map_of(PyObject *value, PyObject *fallback)
     Py_ssize_t pos = 0;
     while (PyDict_Next(value, &pos, &key, &inner)) {
         PyObject *name = PyUnicode_CheckExact(key) ? Py_NewRef(key) : PyObject_Str(key);
+        Py_INCREF(inner); /* the fallback runs Python code: hold the value while it does */
         PyObject *av = name == NULL ? NULL : to_attribute(inner, fallback);
+        Py_DECREF(inner);
         if (av == NULL || PyDict_SetItem(out, name, av) < 0) {
             Py_XDECREF(name);
             Py_XDECREF(av);

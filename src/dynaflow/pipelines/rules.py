@@ -587,7 +587,7 @@ class CompiledRule:
 
         In C where installed (``_mapping.c``, the same answers); the loop below otherwise."""
         if _native_json_item is not None:
-            item: Item = _native_json_item(document, self._drops or None, self._renames or None, to_attribute)
+            item: Item = _native_json_item(document, self._drops, self._renames, to_attribute)
             return item
         item = {}
         drops = self._drops
