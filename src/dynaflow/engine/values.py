@@ -360,14 +360,18 @@ def prove_item(item: dict[Any, Any]) -> bool:
     An item that fails the proof is simply not remembered: the type walk and the checked
     validation then run as before and word any error, in the same order as before.
     """
+    return proven_size(item) >= 0
+
+
+def proven_size(item: dict[Any, Any]) -> int:
+    """:func:`prove_item`, answering the proven item's DynamoDB size, or -1 if it is not proven."""
     try:
         size = _canonical_size(item)
     except RecursionError:
-        return False
-    if size < 0:
-        return False
-    _PROOFS.sizes[id(item)] = (item, size)
-    return True
+        return -1
+    if size >= 0:
+        _PROOFS.sizes[id(item)] = (item, size)
+    return size
 
 
 def forget_proofs() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynaflow.engine import capacity, errors, item_collections
+from dynaflow.engine import capacity, errors, item_collections, proven_puts
 from dynaflow.engine.ops.delete_item import DeleteItem
 from dynaflow.engine.ops.put_item import PutItem
 from dynaflow.engine.rmw import RmwOperation
@@ -37,8 +37,14 @@ def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferr
         return None
     tables = state.catalog.tables
     total = 0
+    #: The batch as proven plain puts (``proven_puts``), while every one so far is one.
+    puts: list[proven_puts.ProvenPut] | None = []
+    keys: set[tuple[str, bytes]] = set()
     for name, entries in request_items.items():
-        if name.__class__ is not str or name not in tables or entries.__class__ is not list or not entries:
+        if name.__class__ is not str or entries.__class__ is not list or not entries:
+            return None
+        table = tables.get(name)
+        if table is None:
             return None
         total += len(entries)
         if total > MAX_REQUESTS:
@@ -50,9 +56,25 @@ def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferr
             if put.__class__ is not dict or len(put) != 1:
                 return None
             item = put.get("Item")
+            if puts is not None:
+                plain = proven_puts.prepare(table, item)
+                if plain is not None and (name, plain[1]) not in keys:
+                    keys.add((name, plain[1]))
+                    puts.append(plain)
+                    continue
+                puts = None  # the general path then answers, duplicates included
             if item.__class__ is not dict or not prove_item(item):
                 return None
-    return run(state, request, out)
+    if puts is None:
+        return run(state, request, out)
+    proven = puts
+
+    def store(ctx: WriteContext) -> dict[str, Any]:
+        if proven_puts.store(ctx, state, proven):
+            return {"UnprocessedItems": {}}
+        return run(state, request, out).fn(ctx)  # the engine changed since: the general path
+
+    return Deferred(store)
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:

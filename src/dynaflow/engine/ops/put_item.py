@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynaflow.engine import errors, records
+from dynaflow.engine import errors, proven_puts, records
 from dynaflow.engine.changes import write_change
 from dynaflow.engine.expressions import RequestExpressions
 from dynaflow.engine.indexes import check_item
@@ -62,14 +62,28 @@ def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferr
 
     A table of that name exists (its name passed the naming rules when it was created) and
     ``values.prove_item`` proves the item valid: the shape check could then only pass, so the
-    request goes straight to :func:`run` (which finds the item's proof and does not walk it again).
+    request goes straight to :func:`run` (which finds the item's proof and does not walk it again),
+    or, when the put is plain (``proven_puts``), to a writer job that stores it without building a
+    :class:`PutItem`.
     """
     if len(request) != 2:
         return None
     name = request.get("TableName")
     table = state.catalog.tables.get(name) if name.__class__ is str else None
+    if table is None:
+        return None
     item = request.get("Item")
-    if table is None or item.__class__ is not dict or not prove_item(item):
+    put = proven_puts.prepare(table, item)
+    if put is not None:
+        puts = [put]
+
+        def store(ctx: WriteContext) -> dict[str, Any]:
+            if proven_puts.store(ctx, state, puts):
+                return {}
+            return run(state, request, out).fn(ctx)  # the engine changed since: the general path
+
+        return Deferred(store)
+    if item.__class__ is not dict or not prove_item(item):
         return None
     return run(state, request, out)
 

@@ -1,0 +1,60 @@
+"""Proven puts: the plain write of PutItem and BatchWriteItem without an operation object per item.
+
+Most writes are puts of a whole item with nothing around them: no condition, no ReturnValues, no
+capacity report. For such a put of an item that ``values.proven_size`` proves valid and canonical,
+into an existing table that has no secondary index and no throughput limit, the general path
+(``PutItem`` on ``RmwOperation``, then ``run_plain`` in the writer) checks nothing more: it computes
+the key and the stored record, reads the old record in the write transaction and stores through
+``changes.write_change``. Here the same steps run on a plain tuple per item, which saves building
+the per-item request dict, the operation object and its checks (ingest and replication write
+25-item batches of exactly these puts).
+
+:func:`prepare` answers None for anything it cannot prove plain (a key the fast builder does not
+build, an oversized item, an indexed or limited table); the caller then takes the general path,
+which words any error exactly as before. :func:`store` writes nothing and answers False if the
+engine changed between preparing and writing (a table swapped by UpdateTable, deleted or
+recreated, or throughput caps set); the caller then runs the general path inside the same job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynaflow.engine import records
+from dynaflow.engine.catalog import Table
+from dynaflow.engine.changes import write_change
+from dynaflow.engine.state import EngineState
+from dynaflow.engine.values import MAX_ITEM_SIZE, Item, proven_size
+from dynaflow.engine.writer import WriteContext
+
+#: ``(table, key, item, size, record)``: a put ready to store.
+ProvenPut = tuple[Table, bytes, Item, int, bytes]
+
+
+def prepare(table: Table, item: Any) -> ProvenPut | None:
+    """The put of ``item`` into ``table``, if it is proven plain; else None (take the general path)."""
+    if table.indexes or table.limited or item.__class__ is not dict:
+        return None
+    size = proven_size(item)
+    if size < 0 or size > MAX_ITEM_SIZE:
+        return None
+    key = table.fast_key(item)
+    if key is None:
+        return None
+    return table, key, item, size, records.encode_item(item, size, False)
+
+
+def store(ctx: WriteContext, state: EngineState, puts: list[ProvenPut]) -> bool:
+    """Store ``puts`` in the writer's transaction, in order; False, with nothing written, if any of
+    their tables is no longer the one they were prepared for or throughput caps are now set."""
+    if state.capped:
+        return False
+    tables = state.catalog.tables
+    for put in puts:
+        if tables.get(put[0].name) is not put[0]:
+            return False
+    txn = ctx.txn
+    items_db = ctx.env.items
+    for table, key, item, size, record in puts:
+        write_change(ctx, table, key, txn.get(key, db=items_db), item, size, record=record)
+    return True

@@ -1,0 +1,127 @@
+"""Proven puts (``engine/proven_puts.py``): what they decline, and the engine changing under them.
+
+Their answers for every request, valid or not, are compared with the full path's in
+``test_fast_paths.py`` (the PutItem and BatchWriteItem shortcut agreement tests); here are the
+cases those cannot reach: a put prepared against a table that is swapped, recreated or capped
+before the writer stores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dynaflow.engine import proven_puts
+from dynaflow.engine.core import Engine
+from dynaflow.engine.errors import DynamoError
+from dynaflow.engine.ops import batch_write_item, put_item
+from dynaflow.engine.state import PYTHON_OUTPUT, Deferred
+from dynaflow.engine.values import MAX_ITEM_SIZE
+
+
+def _table(name: str, key: str = "pk", **extra: Any) -> dict[str, Any]:
+    return {"TableName": name, "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}], **extra}
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = Engine(tmp_path, durability="os")
+    engine.execute("CreateTable", _table("tbl"), PYTHON_OUTPUT)
+    yield engine
+    engine.close()
+
+
+def _call(engine: Engine, name: str, **request: Any) -> dict[str, Any]:
+    return engine.execute(name, request, PYTHON_OUTPUT)
+
+
+def test_prepare_declines_what_the_general_path_must_answer(engine: Engine) -> None:
+    # Why: a declined put takes the general path, which words the error or does the extra work;
+    # a put prepared where it should have been declined would skip that.
+    _call(engine, "CreateTable", **_table("indexed", AttributeDefinitions=[
+        {"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by_g", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}]))
+    _call(engine, "CreateTable", **{**_table("limited"), "BillingMode": "PROVISIONED",
+                                    "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}})
+    tables = engine.state.catalog.tables
+    plain = {"pk": {"S": "a"}, "v": {"S": "x"}}
+    assert proven_puts.prepare(tables["tbl"], plain) is not None
+    assert proven_puts.prepare(tables["indexed"], plain) is None
+    assert proven_puts.prepare(tables["limited"], plain) is None
+    assert proven_puts.prepare(tables["tbl"], [plain]) is None
+    assert proven_puts.prepare(tables["tbl"], {"v": {"S": "no key"}}) is None
+    assert proven_puts.prepare(tables["tbl"], {"pk": {"N": "1"}}) is None  # wrong key type
+    assert proven_puts.prepare(tables["tbl"], {"pk": {"S": ""}}) is None  # empty key
+    assert proven_puts.prepare(tables["tbl"], {"pk": {"S": "a"}, "n": {"N": "01"}}) is None  # to normalize
+    big = {"pk": {"S": "a"}, "v": {"S": "x" * (MAX_ITEM_SIZE - 3)}}
+    assert proven_puts.prepare(tables["tbl"], big) is None
+    fits = {"pk": {"S": "a"}, "v": {"S": "x" * (MAX_ITEM_SIZE - 5)}}
+    assert proven_puts.prepare(tables["tbl"], fits) is not None
+
+
+def _deferred(engine: Engine, operation: str, request: dict[str, Any]) -> Deferred:
+    shortcut = put_item.shortcut if operation == "PutItem" else batch_write_item.shortcut
+    deferred = shortcut(engine.state, request, PYTHON_OUTPUT)
+    assert isinstance(deferred, Deferred)
+    return deferred
+
+
+def test_a_table_recreated_before_the_write_gets_the_general_answer(engine: Engine) -> None:
+    # Why: the put was proven against the old table's key schema; writing it under the prepared
+    # key into the new table (another key attribute) would store an item the table cannot hold.
+    deferred = _deferred(engine, "PutItem", {"TableName": "tbl", "Item": {"pk": {"S": "a"}}})
+    _call(engine, "DeleteTable", TableName="tbl")
+    _call(engine, "CreateTable", **_table("tbl", key="id"))
+    with pytest.raises(DynamoError) as raised:
+        engine.state.writer.submit(deferred.fn)
+    assert raised.value.type == "ValidationException"
+    assert _call(engine, "Scan", TableName="tbl")["Count"] == 0
+
+
+def test_a_batch_whose_table_was_deleted_writes_nothing(engine: Engine) -> None:
+    _call(engine, "CreateTable", **_table("other"))
+    deferred = _deferred(engine, "BatchWriteItem", {"RequestItems": {
+        "other": [{"PutRequest": {"Item": {"pk": {"S": "a"}}}}],
+        "tbl": [{"PutRequest": {"Item": {"pk": {"S": "b"}}}}]}})
+    _call(engine, "DeleteTable", TableName="tbl")
+    with pytest.raises(DynamoError) as raised:
+        engine.state.writer.submit(deferred.fn)
+    assert raised.value.type == "ResourceNotFoundException"
+    assert _call(engine, "Scan", TableName="other")["Count"] == 0
+
+
+def test_a_table_made_provisioned_before_the_write_is_charged(engine: Engine) -> None:
+    # Why: a table that became throughput-limited after the put was prepared must take the path
+    # that charges (and may throttle) writes; the item is still stored and counted once.
+    deferred = _deferred(engine, "BatchWriteItem", {"RequestItems": {"tbl": [
+        {"PutRequest": {"Item": {"pk": {"S": str(i)}, "v": {"S": "x" * 2000}}}} for i in range(3)]}})
+    _call(engine, "UpdateTable", TableName="tbl", BillingMode="PROVISIONED",
+          ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    table = engine.state.catalog.tables["tbl"]
+    assert table.limited
+    answer = engine.state.writer.submit(deferred.fn)
+    assert answer == {"UnprocessedItems": {}}
+    assert _call(engine, "Scan", TableName="tbl")["Count"] == 3
+    bucket = engine.state.limiter._buckets[(table.description["TableId"], "", "w")]
+    assert bucket.tokens <= bucket.rate * bucket.burst - 6 + 1  # three 2-unit writes were charged
+    assert _call(engine, "DescribeTable", TableName="tbl")["Table"]["ItemCount"] == 3
+
+
+def test_proven_puts_count_and_replace_like_general_puts(engine: Engine) -> None:
+    # Why: the proven path stores through changes.write_change like every write; a replaced item
+    # must count once and its size must follow the new item.
+    for value in ("first", "second, longer"):
+        _call(engine, "BatchWriteItem", RequestItems={"tbl": [
+            {"PutRequest": {"Item": {"pk": {"S": "same"}, "v": {"S": value}}}}]})
+    _call(engine, "PutItem", TableName="tbl", Item={"pk": {"S": "other"}})
+    table = _call(engine, "DescribeTable", TableName="tbl")["Table"]
+    assert table["ItemCount"] == 2
+    assert table["TableSizeBytes"] == len("pk") + len("same") + len("v") + len("second, longer") + 2 + 5
+    got = _call(engine, "GetItem", TableName="tbl", Key={"pk": {"S": "same"}})
+    assert got["Item"]["v"] == {"S": "second, longer"}
