@@ -231,9 +231,6 @@ class Catalog:
         return int(count), int(size)
 
     @staticmethod
-    def add_counts(txn: Any, meta_db: Any, table_id: int, d_count: int, d_size: int) -> None:
-        """Add to the table's counters (once per commit per table written: one get, one put)."""
-        key = _COUNTER + keys.table_prefix(table_id)
-        raw = txn.get(key, db=meta_db)
-        count, size = _COUNTS.unpack(raw) if raw is not None else (0, 0)
-        txn.put(key, _COUNTS.pack(count + d_count, size + d_size), db=meta_db)
+    def set_counts(txn: Any, meta_db: Any, table_id: int, count: int, size: int) -> None:
+        """Store the table's figures (``table_counts.py`` decides when)."""
+        txn.put(_COUNTER + keys.table_prefix(table_id), _COUNTS.pack(count, size), db=meta_db)

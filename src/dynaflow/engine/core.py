@@ -137,7 +137,9 @@ class Engine:
         catalog = Catalog()
         with env.read() as txn:
             catalog.load(txn, env.meta)
-        self.state = EngineState(env=env, catalog=catalog, writer=Writer(env),
+        writer = Writer(env)
+        writer.counts.open([table.table_id for table in catalog.tables.values()])
+        self.state = EngineState(env=env, catalog=catalog, writer=writer,
                                  settings=settings or Settings(), clock=clock or time.time)
         self._closed = False
         self._resume_index_work()
@@ -225,4 +227,5 @@ class Engine:
         for thread in list(self.state.ttl_backfills):
             thread.join(timeout=10)
         self.state.writer.close()
+        self.state.writer.counts.close()
         self.state.env.close()

@@ -19,8 +19,9 @@ writes anything (validation and conditions first, then writes: see ``rmw.py``), 
 never disturbs the others in its group. Any other exception aborts the whole group, which is then
 re-run one job per transaction so only the faulty job fails.
 
-Commit order for a group: apply jobs → add counters → commit (fsync in ``fsync`` mode) → run
-``after_commit`` hooks (catalog cache swaps, stream wake-ups) → acknowledge callers.
+Commit order for a group: apply jobs → save the tables' figures if due (``table_counts.py``) →
+commit (fsync in ``fsync`` mode) → keep the group's changes to the figures → run ``after_commit``
+hooks (catalog cache swaps, stream wake-ups) → acknowledge callers.
 
 Throughput under concurrency (what is tuned here, and why it is safe):
 
@@ -62,9 +63,9 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from dynaflow.engine import errors
-from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.errors import DynamoError
 from dynaflow.engine.lmdb_env import LmdbEnv
+from dynaflow.engine.table_counts import TableCounts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,21 +78,23 @@ _GATHER_STEP = 0.0001
 class WriteContext:
     """What a job sees: the open write transaction and the group's bookkeeping."""
 
-    __slots__ = ("after_commit", "counts", "env", "txn")
+    __slots__ = ("after_commit", "counts", "dropped", "env", "txn")
 
     def __init__(self, txn: Any, env: LmdbEnv) -> None:
         self.txn = txn
         self.env = env
         #: Run after the group's commit, before its callers are acknowledged.
         self.after_commit: list[Callable[[], None]] = []
-        #: table id -> [items added, bytes added] over the group (``Catalog.add_counts`` once).
+        #: table id -> [items added, bytes added] over the group (``table_counts.py``).
         self.counts: dict[int, list[int]] = {}
+        #: Ids of the tables the group deleted, whose figures must not be saved again.
+        self.dropped: list[int] | None = None
 
-    def store_counts(self) -> None:
-        """Add the group's item and byte counts to the tables' counters, in the transaction."""
-        for table_id, (d_items, d_bytes) in self.counts.items():
-            if d_items or d_bytes:
-                Catalog.add_counts(self.txn, self.env.meta, table_id, d_items, d_bytes)
+    def drop_counts(self, table_id: int) -> None:
+        """The group deletes the table: forget its figures once the group commits."""
+        if self.dropped is None:
+            self.dropped = []
+        self.dropped.append(table_id)
 
     def count(self, table_id: int, d_items: int, d_bytes: int) -> None:
         entry = self.counts.get(table_id)
@@ -131,6 +134,8 @@ class Writer:
 
     def __init__(self, env: LmdbEnv) -> None:
         self._env = env
+        #: Tables' item counts and sizes, which every commit stages and adopts.
+        self.counts = TableCounts(env)
         self._mutex = threading.Lock()
         self._pending: list[Job[Any]] = []
         self._leader_active = False
@@ -204,8 +209,10 @@ class Writer:
         then hand leadership on. A group of one without the group's bookkeeping: no job object,
         no batch, the same transaction, counters, hooks and error rules as ``_commit``."""
         env = self._env
+        counts = self.counts
         error: BaseException | None = None
         result: Any = None
+        saving = False
         try:
             with env.env.begin(write=True) as txn:
                 ctx = WriteContext(txn, env)
@@ -213,11 +220,17 @@ class Writer:
                     result = fn(ctx)
                 except DynamoError as exc:  # raised before writing anything (the job contract)
                     error = exc
-                ctx.store_counts()
+                saving = counts.save_due(txn, ctx.dropped)
         except Exception as exc:  # the transaction was aborted: nothing of this job was written
+            if saving:
+                counts.saved(False)
             log.exception("write job failed")
             error = exc if isinstance(exc, DynamoError) else errors.internal()
         else:  # committed: the hooks run before anyone else may lead, as in ``_finish``
+            if saving:
+                counts.saved(True)
+            if ctx.counts or ctx.dropped:
+                counts.add(ctx.counts, ctx.dropped)
             for hook in ctx.after_commit:
                 try:
                     hook()
@@ -308,14 +321,25 @@ class Writer:
 
     def _commit(self, batch: list[Job[Any]]) -> list[Callable[[], None]]:
         env = self._env
-        with env.env.begin(write=True) as txn:
-            ctx = WriteContext(txn, env)
-            for job in batch:
-                try:
-                    job.result = job.fn(ctx)
-                except DynamoError as exc:
-                    job.error = exc
-            ctx.store_counts()
+        counts = self.counts
+        saving = False
+        try:
+            with env.env.begin(write=True) as txn:
+                ctx = WriteContext(txn, env)
+                for job in batch:
+                    try:
+                        job.result = job.fn(ctx)
+                    except DynamoError as exc:
+                        job.error = exc
+                saving = counts.save_due(txn, ctx.dropped)
+        except BaseException:
+            if saving:
+                counts.saved(False)
+            raise
+        if saving:
+            counts.saved(True)
+        if ctx.counts or ctx.dropped:
+            counts.add(ctx.counts, ctx.dropped)
         return ctx.after_commit
 
     @staticmethod

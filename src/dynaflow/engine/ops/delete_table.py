@@ -47,6 +47,7 @@ def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:
                         break
         streams.disable_stream(state, ctx, dict(table.description), state.clock())
         Catalog.remove(ctx.txn, ctx.env.meta, table)
+        ctx.drop_counts(table.table_id)
         ctx.after_commit.append(lambda: state.catalog.forget(name))
         return {"TableDescription": description}
 

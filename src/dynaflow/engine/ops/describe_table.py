@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dynaflow.engine import indexes, table_options
-from dynaflow.engine.catalog import Catalog, Table
+from dynaflow.engine.catalog import Table
 from dynaflow.engine.state import EngineState, Output
 
 
@@ -13,14 +13,12 @@ def describe(state: EngineState, table: Table, txn: Any | None = None) -> dict[s
     """The public ``TableDescription``: stored fields minus internal ones, plus counters."""
     description = {k: v for k, v in table.description.items() if not k.startswith("_")}
     description["WarmThroughput"] = table_options.described_warm_throughput(description)
-    if txn is None:
-        with state.env.env.begin() as read:
-            count, size = Catalog.counts(read, state.env.meta, table.table_id)
-            if table.indexes:
+    count, size = state.writer.counts.figures(txn, table.table_id)
+    if table.indexes:
+        if txn is None:
+            with state.env.env.begin() as read:
                 indexes.with_indexes(description, table, read, state.env.meta)
-    else:
-        count, size = Catalog.counts(txn, state.env.meta, table.table_id)
-        if table.indexes:
+        else:
             indexes.with_indexes(description, table, txn, state.env.meta)
     description["ItemCount"] = count
     description["TableSizeBytes"] = size
