@@ -11,7 +11,8 @@
   mode does without it: LMDB sizes the data file to the whole map (a sparse file: ``ls`` shows the
   map size, the disk holds only what is used), and in ``fsync`` mode the fsync dominates a commit
   anyway (no measurable gain). Committed pages live in the shared file mapping, so a killed process
-  still loses nothing.
+  still loses nothing. Pages the database has not used yet are faulted in ahead of the writer by a
+  background thread (``prefault.py``).
 * One process owns a data directory. A lock file holding the owner's pid enforces it, so a second
   process gets a clear error instead of a second writer.
 * LMDB environments must not cross ``fork()``: the environment remembers the pid that opened it
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import lmdb
+
+from dynaflow.engine.prefault import Prefaulter
 
 Durability = Literal["fsync", "os"]
 
@@ -58,6 +61,8 @@ class LmdbEnv:
             writemap=durability == "os",
             max_readers=1024,
         )
+        #: ``os`` mode: the data file's pages faulted in ahead of the writer (``prefault.py``).
+        self._prefault = Prefaulter(self.env, self.path / "lmdb" / "data.mdb") if durability == "os" else None
         self.dbs: dict[bytes, Any] = {name: self.env.open_db(name) for name in SUBDBS}
         self.meta = self.dbs[b"meta"]
         self.items = self.dbs[b"items"]
@@ -94,6 +99,8 @@ class LmdbEnv:
     def close(self) -> None:
         if self._lock_fd < 0:
             return
+        if self._prefault is not None:
+            self._prefault.close()
         self.env.close()
         fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         os.close(self._lock_fd)
