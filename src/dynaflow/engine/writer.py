@@ -134,7 +134,7 @@ class Writer:
 
     def __init__(self, env: LmdbEnv) -> None:
         self._env = env
-        #: Tables' item counts and sizes, which every commit stages and adopts.
+        #: Tables' item counts and sizes: every commit adds its changes, one a second saves them.
         self.counts = TableCounts(env)
         self._mutex = threading.Lock()
         self._pending: list[Job[Any]] = []
@@ -226,6 +226,10 @@ class Writer:
                 counts.saved(False)
             log.exception("write job failed")
             error = exc if isinstance(exc, DynamoError) else errors.internal()
+        except BaseException:  # interrupted: let readers of the figures go on
+            if saving:
+                counts.saved(False)
+            raise
         else:  # committed: the hooks run before anyone else may lead, as in ``_finish``
             if saving:
                 counts.saved(True)

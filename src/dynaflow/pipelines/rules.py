@@ -493,10 +493,13 @@ class CompiledRule:
                     for field, literal in pairs:
                         value = document.get(field)
                         if type(value) is not str:
-                            if value is None:
+                            if type(value) is int:  # ids: the commonest non-text field
+                                value = str(value)
+                            elif value is None:
                                 raise RecordError("MissingKeyField",
                                                   f"key attribute {name}: field {field!r} of {source!r} is missing")
-                            value = _text(value, f"field {field}")
+                            else:
+                                value = _text(value, f"field {field}")
                         out += value + literal
                     return finish(out)
                 return from_flat_template
