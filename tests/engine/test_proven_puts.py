@@ -125,3 +125,33 @@ def test_proven_puts_count_and_replace_like_general_puts(engine: Engine) -> None
     assert table["TableSizeBytes"] == len("pk") + len("same") + len("v") + len("second, longer") + 2 + 5
     got = _call(engine, "GetItem", TableName="tbl", Key={"pk": {"S": "same"}})
     assert got["Item"]["v"] == {"S": "second, longer"}
+
+
+def _stream_events(engine: Engine, table: str) -> list[tuple[str, str]]:
+    """(eventName, pk) of every record in the table's stream, in sequence-number order."""
+    arn = _call(engine, "ListStreams", TableName=table)["Streams"][0]["StreamArn"]
+    found: list[tuple[str, str, str]] = []
+    for shard in _call(engine, "DescribeStream", StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = _call(engine, "GetShardIterator", StreamArn=arn, ShardId=shard["ShardId"],
+                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for record in _call(engine, "GetRecords", ShardIterator=iterator)["Records"]:
+            change = record["dynamodb"]
+            found.append((change["SequenceNumber"], record["eventName"], change["Keys"]["pk"]["S"]))
+    return [(name, pk) for _, name, pk in sorted(found, key=lambda f: int(f[0]))]
+
+
+def test_a_batch_into_a_streamed_table_records_every_change(engine: Engine) -> None:
+    # Why: a streamed table is observed, so its proven puts go through write_change one by one;
+    # each must leave its stream record (a replacement a MODIFY, an unchanged item none).
+    _call(engine, "CreateTable", **_table("streamed", StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}))
+    _call(engine, "PutItem", TableName="streamed", Item={"pk": {"S": "old"}, "v": {"S": "1"}})
+    _call(engine, "PutItem", TableName="streamed", Item={"pk": {"S": "same"}, "v": {"S": "1"}})
+    _call(engine, "BatchWriteItem", RequestItems={"streamed": [
+        {"PutRequest": {"Item": {"pk": {"S": "new"}, "v": {"S": "1"}}}},
+        {"PutRequest": {"Item": {"pk": {"S": "old"}, "v": {"S": "2"}}}},
+        {"PutRequest": {"Item": {"pk": {"S": "same"}, "v": {"S": "1"}}}}]})
+    assert _stream_events(engine, "streamed") == [
+        ("INSERT", "old"), ("INSERT", "same"), ("INSERT", "new"), ("MODIFY", "old")]
+    table = _call(engine, "DescribeTable", TableName="streamed")["Table"]
+    assert (table["ItemCount"], table["TableSizeBytes"]) == (3, 3 * (len("pk") + len("v") + 1) + 3 + 3 + 4)

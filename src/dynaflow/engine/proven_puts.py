@@ -5,9 +5,9 @@ capacity report. For such a put of an item that ``values.proven_size`` proves va
 into an existing table that has no secondary index and no throughput limit, the general path
 (``PutItem`` on ``RmwOperation``, then ``run_plain`` in the writer) checks nothing more: it computes
 the key and the stored record, reads the old record in the write transaction and stores through
-``changes.write_change``. Here the same steps run on a plain tuple per item, which saves building
-the per-item request dict, the operation object and its checks (ingest and replication write
-25-item batches of exactly these puts).
+``changes.write_change``. Here the same steps run on a plain tuple per item, stored a table at a
+time through ``changes.write_puts``, which saves building the per-item request dict, the operation
+object and its checks (ingest and replication write 25-item batches of exactly these puts).
 
 :func:`prepare` answers None for anything it cannot prove plain (a key the fast builder does not
 build, an oversized item, an indexed or limited table); the caller then takes the general path,
@@ -22,7 +22,7 @@ from typing import Any
 
 from dynaflow.engine import records
 from dynaflow.engine.catalog import Table
-from dynaflow.engine.changes import write_change
+from dynaflow.engine.changes import write_puts
 from dynaflow.engine.state import EngineState
 from dynaflow.engine.values import MAX_ITEM_SIZE, Item, proven_size
 from dynaflow.engine.writer import WriteContext
@@ -53,8 +53,12 @@ def store(ctx: WriteContext, state: EngineState, puts: list[ProvenPut]) -> bool:
     for put in puts:
         if tables.get(put[0].name) is not put[0]:
             return False
-    txn = ctx.txn
-    items_db = ctx.env.items
-    for table, key, item, size, record in puts:
-        write_change(ctx, table, key, txn.get(key, db=items_db), item, size, record=record)
+    start, end = 0, len(puts)
+    while start < end:  # a run of puts into one table at a time (a batch names each table once)
+        table = puts[start][0]
+        stop = start + 1
+        while stop < end and puts[stop][0] is table:
+            stop += 1
+        write_puts(ctx, table, puts[start:stop] if start or stop < end else puts)
+        start = stop
     return True
