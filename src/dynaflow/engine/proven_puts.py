@@ -18,12 +18,13 @@ recreated, or throughput caps set); the caller then runs the general path inside
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dynaflow.engine import records
 from dynaflow.engine.catalog import Table
 from dynaflow.engine.changes import write_puts
-from dynaflow.engine.state import EngineState
+from dynaflow.engine.state import Deferred, EngineState
 from dynaflow.engine.values import MAX_ITEM_SIZE, Item, proven_size
 from dynaflow.engine.writer import WriteContext
 
@@ -62,3 +63,13 @@ def store(ctx: WriteContext, state: EngineState, puts: list[ProvenPut]) -> bool:
         write_puts(ctx, table, puts[start:stop] if start or stop < end else puts)
         start = stop
     return True
+
+
+def job(state: EngineState, puts: list[ProvenPut], batch: bool, general: Callable[[], Deferred]) -> Deferred:
+    """The writer job of prepared puts: PutItem's answer (``{}``) or, for a ``batch``, BatchWriteItem's;
+    ``general()`` builds the request's general job, run instead if :func:`store` declines."""
+    def run(ctx: WriteContext) -> dict[str, Any]:
+        if store(ctx, state, puts):
+            return {"UnprocessedItems": {}} if batch else {}
+        return general().fn(ctx)  # the engine changed since the puts were prepared
+    return Deferred(run)

@@ -19,6 +19,7 @@ its items (one scan of the data) before anything else runs.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Final
@@ -27,6 +28,8 @@ from dynaflow.engine import records
 from dynaflow.engine.catalog import Catalog
 from dynaflow.engine.keys import table_prefix
 from dynaflow.engine.lmdb_env import LmdbEnv
+
+log = logging.getLogger(__name__)
 
 #: Seconds between two saves of the figures while tables are written.
 SAVE_INTERVAL: Final = 1.0
@@ -62,6 +65,8 @@ class TableCounts:
                 for table_id in table_ids:
                     Catalog.set_counts(txn, env.meta, table_id, *recount(txn, env, table_id))
                 self.recounted = True
+                log.info("item counts recounted for %d tables: the last process did not close cleanly",
+                         len(table_ids))
             txn.put(_OPEN_MARK, b"1", db=env.meta)
 
     def close(self) -> None:

@@ -67,14 +67,7 @@ def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferr
                 return None
     if puts is None:
         return run(state, request, out)
-    proven = puts
-
-    def store(ctx: WriteContext) -> dict[str, Any]:
-        if proven_puts.store(ctx, state, proven):
-            return {"UnprocessedItems": {}}
-        return run(state, request, out).fn(ctx)  # the engine changed since: the general path
-
-    return Deferred(store)
+    return proven_puts.job(state, puts, True, lambda: run(state, request, out))
 
 
 def run(state: EngineState, request: dict[str, Any], out: Output) -> Deferred:

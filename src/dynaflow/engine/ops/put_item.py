@@ -75,14 +75,7 @@ def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferr
     item = request.get("Item")
     put = proven_puts.prepare(table, item)
     if put is not None:
-        puts = [put]
-
-        def store(ctx: WriteContext) -> dict[str, Any]:
-            if proven_puts.store(ctx, state, puts):
-                return {}
-            return run(state, request, out).fn(ctx)  # the engine changed since: the general path
-
-        return Deferred(store)
+        return proven_puts.job(state, [put], False, lambda: run(state, request, out))
     if item.__class__ is not dict or not prove_item(item):
         return None
     return run(state, request, out)
