@@ -83,9 +83,9 @@ def write_puts(ctx: WriteContext, table: Table, puts: list[tuple[Any, bytes, Ite
             write_change(ctx, table, key, txn.get(key, db=items_db), item, size, record=record)
         return
     added = grown = 0
+    replace = txn.cursor(db=items_db).replace  # store and hand back the old record: one B-tree descent
     for _, key, _item, size, record in puts:
-        old_record = txn.get(key, db=items_db)
-        txn.put(key, record, db=items_db)
+        old_record = replace(key, record)
         if old_record is None:
             added += 1
             grown += size
