@@ -5,3 +5,12 @@ from typing import Any
 
 def json_item(document: dict[str, Any], drops: Set[str] | None, renames: Mapping[str, str] | None,
               fallback: Callable[[Any], dict[str, Any]], /) -> dict[str, Any]: ...
+
+class RecordMapper:
+    """A whole JSON record as ``(item, identity)`` for the commonest rule shape, or None."""
+
+    def __init__(self, loads: Callable[[bytes], Any],
+                 keys: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...],
+                 drops: Set[str] | None, renames: Mapping[str, str] | None,
+                 fallback: Callable[[Any], dict[str, Any]], /) -> None: ...
+    def __call__(self, value: bytes, /) -> tuple[dict[str, Any], tuple[Any, ...]] | None: ...

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Context, Decimal, InvalidOperation
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import orjson
 import yaml
@@ -377,17 +377,17 @@ def to_attribute(value: Any) -> dict[str, Any]:
     raise RecordError("MalformedValue", f"unsupported value type {kind.__name__}")
 
 
-def _load_native_json_item() -> Callable[..., Any] | None:
-    """The C build of :meth:`CompiledRule._json_item` (``_mapping.c``), or None when the install
-    had no C compiler."""
+def _load_native() -> tuple[Callable[..., Any], Callable[..., Any]] | tuple[None, None]:
+    """The C builds of :meth:`CompiledRule._json_item` and of the whole-record mapper
+    (``_mapping.c``), or None when the install had no C compiler."""
     try:
-        from dynaflow.pipelines._mapping import json_item
+        from dynaflow.pipelines._mapping import RecordMapper, json_item
     except ImportError:  # pragma: no cover - an install without a C compiler
-        return None
-    return json_item
+        return None, None
+    return json_item, RecordMapper
 
 
-_native_json_item: Final = _load_native_json_item()
+_native_json_item, _native_record_mapper = _load_native()
 
 
 def _decode_binary(typed: Any) -> Any:
@@ -437,6 +437,34 @@ class CompiledRule:
         self._ttl_path = _path(rule.ttl.field) if rule.ttl and rule.ttl.field else None
         self.key_attributes = tuple(a for a in (self._pk_name, self._sk_name) if a)
         self.rule_version = rule.version
+        #: The whole record mapped in C for the commonest rules (see :meth:`_record_mapper`).
+        self._fast = self._record_mapper()
+
+    def _record_mapper(self) -> Callable[[bytes], tuple[Item, tuple[Any, ...]] | None] | None:
+        """``_mapping.RecordMapper`` for this rule, if it has the shape it maps: JSON values, string
+        keys taken from top-level fields (by name or template), no event-time TTL. It answers
+        ``(item, identity)`` exactly as :meth:`apply` builds them, or None for any record it does
+        not prove plain, which then takes the Python path (and its error)."""
+        rule = self.rule
+        if _native_record_mapper is None or self.typed or self._ttl_path is not None:
+            return None
+        keys = []
+        for mapping in (rule.partition_key, rule.sort_key):
+            if mapping is None:
+                continue
+            if mapping.type != "S" or mapping.source == "$key":
+                return None
+            if "{" in mapping.source:
+                pieces = _TEMPLATE.split(mapping.source)  # literal, path, literal, path, ..., literal
+                literals, paths = pieces[0::2], [_path(p) for p in pieces[1::2]]
+            else:
+                literals, paths = ["", ""], [_path(mapping.source)]
+            if any(len(path) != 1 for path in paths):
+                return None
+            keys.append((mapping.attribute, literals[0], tuple(p[0] for p in paths), tuple(literals[1:])))
+        mapper: Callable[[bytes], tuple[Item, tuple[Any, ...]] | None] = _native_record_mapper(
+            orjson.loads, tuple(keys), self._drops, self._renames, to_attribute)
+        return mapper
 
     def _key_fn(self, mapping: KeyMapping) -> KeyFn:
         kind = mapping.type
@@ -562,6 +590,11 @@ class CompiledRule:
             return Delete(self.table, self._identity(key), key, record, record.offset if self._version else None,
                           self._version, False, self.name, self.rule.version)
 
+        fast = self._fast
+        if fast is not None:
+            mapped = fast(record.value)
+            if mapped is not None:
+                return self._put(mapped[0], mapped[1], record, None, now)
         document = self._parse(record.value, "the record value")
         pk_name, sk_name = self._pk_name, self._sk_name
         pk = self._pk(document, record)  # keys first: a missing key field is the error reported
@@ -576,6 +609,10 @@ class CompiledRule:
             item[pk_name] = pk
             ((tag, value),) = pk.items()
             identity = (pk_name, tag, value)
+        return self._put(item, identity, record, document, now)
+
+    def _put(self, item: Item, identity: tuple[Any, ...], record: Record, document: Any, now: float | None) -> Put:
+        """The put of a mapped ``item``: its TTL and version attributes added."""
         if self._ttl is not None:
             item[self._ttl.attribute] = {"N": str(self._expiry(document, now))}
         version = self._version
