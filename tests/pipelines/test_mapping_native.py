@@ -114,10 +114,10 @@ _raw_values = st.sampled_from([b"", b"not json", b"[1, 2]", b'"text"', b"7", b"{
        document=st.dictionaries(st.sampled_from(["a", "b", "id", "note", "pk", "aa"]), _key_values | _json, max_size=5),
        raw=st.none() | _raw_values, drop=st.lists(st.sampled_from(["note", "b"]), max_size=1),
        rename=st.dictionaries(st.sampled_from(["note", "a"]), st.sampled_from(["renamed", "other"]), max_size=1),
-       version=st.booleans(), ttl=st.booleans())
+       version=st.sampled_from(["default", "v", None]), ttl=st.booleans())
 def test_whole_record_mapper_answers_as_the_python_path(
         pk: str, sk: str | None, names: tuple[str, str], document: dict[str, Any], raw: bytes | None,
-        drop: list[str], rename: dict[str, str], version: bool, ttl: bool) -> None:
+        drop: list[str], rename: dict[str, str], version: str | None, ttl: bool) -> None:
     # Why: the C record mapper answers the common rules' records without the Python path; for every
     # record it must give the Python path's put (item, its field order, identity, version, TTL) or
     # defer to it, so every error keeps its type and wording.
@@ -125,8 +125,8 @@ def test_whole_record_mapper_answers_as_the_python_path(
                                   "partition_key": {"attribute": names[0], "from": pk}}
     if sk is not None:
         definition["sort_key"] = {"attribute": names[1], "from": sk}
-    if version:
-        definition["version_attribute"] = "v"
+    if version != "default":
+        definition["version_attribute"] = version
     if ttl:
         definition["ttl"] = {"attribute": "expires", "after": "1h"}
     try:
@@ -160,12 +160,12 @@ def test_whole_record_mapper_builds_keys_and_identity() -> None:
                            "partition_key": {"attribute": "zz", "from": "{tenant}#{id}"},
                            "sort_key": {"attribute": "aa", "from": "at"}}).compile()
     assert isinstance(compiled._fast, _native.RecordMapper)
-    item, identity = compiled._fast(b'{"tenant":"acme","id":12,"at":"t1","n":1.5}')
+    item, identity = compiled._fast(b'{"tenant":"acme","id":12,"at":"t1","n":1.5}', 77)
     assert item == {"tenant": {"S": "acme"}, "id": {"N": "12"}, "at": {"S": "t1"}, "n": {"N": "1.5"},
-                    "zz": {"S": "acme#12"}, "aa": {"S": "t1"}}
+                    "zz": {"S": "acme#12"}, "aa": {"S": "t1"}, "_offset": {"N": "77"}}
     assert identity == ("aa", "S", "t1", "zz", "S", "acme#12")
-    assert compiled._fast(b'{"tenant":"acme","id":true,"at":"t1"}') is None  # the Python path words it
-    assert compiled._fast(b"[]") is None and compiled._fast(b"{") is None
+    assert compiled._fast(b'{"tenant":"acme","id":true,"at":"t1"}', 1) is None  # the Python path words it
+    assert compiled._fast(b"[]", 1) is None and compiled._fast(b"{", 1) is None
 
 
 @pytest.mark.parametrize("definition", [

@@ -13,12 +13,13 @@
  * ``to_attribute``), which answers it or raises the record error, so the two mappers agree on
  * every value; tests/pipelines/test_mapping_native.py checks them against each other.
  *
- * ``RecordMapper(loads, keys, drops, renames, fallback)`` maps a whole record for the commonest
- * rule shape (``rules.CompiledRule._fast``): JSON values whose string keys are built from top-level
- * fields, by template (``"{tenant}#{id}"``) or by name. Called with a record's value bytes it
- * parses them with ``loads`` and answers ``(item, identity)``: the item as ``json_item`` maps it
- * with each key attribute then set (partition key first, as ``CompiledRule.apply`` sets them), and
- * the identity tuple ``rules._identity`` makes (key names in sorted order). ``keys`` holds one or
+ * ``RecordMapper(loads, keys, drops, renames, fallback, version)`` maps a whole record for the
+ * commonest rule shape (``rules.CompiledRule._fast``): JSON values whose string keys are built from
+ * top-level fields, by template (``"{tenant}#{id}"``) or by name. Called with a record's value
+ * bytes and offset it parses the value with ``loads`` and answers ``(item, identity)``: the item as
+ * ``json_item`` maps it with each key attribute then set (partition key first, as
+ * ``CompiledRule.apply`` sets them) and then, unless ``version`` is None, that attribute set to the
+ * offset; and the identity tuple ``rules._identity`` makes (key names in sorted order). ``keys`` holds one or
  * two ``(attribute, head, fields, literals)``: the key text is ``head`` followed by each field's
  * value and its literal. A field's value must be a str or an int (written as its digits) and the
  * text must not be empty; otherwise, or if the value is not a JSON object, the answer is None and
@@ -240,6 +241,7 @@ fail:
 typedef struct {
     PyObject_HEAD
     PyObject *loads, *drops, *renames, *fallback;
+    PyObject *version;                        /* the version attribute's name, or None */
     Py_ssize_t nkeys;                         /* 1 (partition key) or 2 (and sort key) */
     PyObject *names[2], *heads[2], *fields[2], *literals[2];
     int sort_first;                           /* the identity lists the sort key's name first */
@@ -252,6 +254,7 @@ mapper_traverse(RecordMapper *self, visitproc visit, void *arg)
     Py_VISIT(self->drops);
     Py_VISIT(self->renames);
     Py_VISIT(self->fallback);
+    Py_VISIT(self->version);
     for (Py_ssize_t i = 0; i < 2; i++) {
         Py_VISIT(self->names[i]);
         Py_VISIT(self->heads[i]);
@@ -268,6 +271,7 @@ mapper_clear(RecordMapper *self)
     Py_CLEAR(self->drops);
     Py_CLEAR(self->renames);
     Py_CLEAR(self->fallback);
+    Py_CLEAR(self->version);
     for (Py_ssize_t i = 0; i < 2; i++) {
         Py_CLEAR(self->names[i]);
         Py_CLEAR(self->heads[i]);
@@ -288,12 +292,17 @@ mapper_dealloc(RecordMapper *self)
 static int
 mapper_init(RecordMapper *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *loads, *keys, *drops, *renames, *fallback;
+    PyObject *loads, *keys, *drops, *renames, *fallback, *version;
     if (kwds != NULL && PyDict_GET_SIZE(kwds) > 0) {
         PyErr_SetString(PyExc_TypeError, "RecordMapper takes positional arguments only");
         return -1;
     }
-    if (!PyArg_ParseTuple(args, "OO!OOO:RecordMapper", &loads, &PyTuple_Type, &keys, &drops, &renames, &fallback)) {
+    if (!PyArg_ParseTuple(args, "OO!OOOO:RecordMapper", &loads, &PyTuple_Type, &keys, &drops, &renames, &fallback,
+                          &version)) {
+        return -1;
+    }
+    if (version != Py_None && !PyUnicode_CheckExact(version)) {
+        PyErr_SetString(PyExc_TypeError, "RecordMapper: the version attribute must be a str or None");
         return -1;
     }
     Py_ssize_t nkeys = PyTuple_GET_SIZE(keys);
@@ -333,6 +342,7 @@ mapper_init(RecordMapper *self, PyObject *args, PyObject *kwds)
     self->drops = Py_NewRef(drops);
     self->renames = Py_NewRef(renames);
     self->fallback = Py_NewRef(fallback);
+    self->version = Py_NewRef(version);
     return 0;
 }
 
@@ -391,8 +401,8 @@ mapper_call(RecordMapper *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_RuntimeError, "RecordMapper: not initialized");
         return NULL;
     }
-    if (kwds != NULL || PyTuple_GET_SIZE(args) != 1) {
-        PyErr_SetString(PyExc_TypeError, "a RecordMapper takes one argument, the record's value");
+    if (kwds != NULL || PyTuple_GET_SIZE(args) != 2) {
+        PyErr_SetString(PyExc_TypeError, "a RecordMapper takes two arguments, the record's value and offset");
         return NULL;
     }
     PyObject *document = PyObject_CallOneArg(self->loads, PyTuple_GET_ITEM(args, 0));
@@ -441,6 +451,17 @@ mapper_call(RecordMapper *self, PyObject *args, PyObject *kwds)
         PyTuple_SET_ITEM(identity, at, Py_NewRef(self->names[i]));
         PyTuple_SET_ITEM(identity, at + 1, Py_NewRef(S));
         PyTuple_SET_ITEM(identity, at + 2, Py_NewRef(texts[i]));
+    }
+    if (self->version != Py_None) {
+        PyObject *av = tagged(N, PyObject_Str(PyTuple_GET_ITEM(args, 1)));
+        if (av == NULL) {
+            goto done;
+        }
+        int stored = PyDict_SetItem(item, self->version, av);
+        Py_DECREF(av);
+        if (stored < 0) {
+            goto done;
+        }
     }
     result = PyTuple_Pack(2, item, identity);
     goto done;

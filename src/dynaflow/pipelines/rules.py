@@ -440,11 +440,13 @@ class CompiledRule:
         #: The whole record mapped in C for the commonest rules (see :meth:`_record_mapper`).
         self._fast = self._record_mapper()
 
-    def _record_mapper(self) -> Callable[[bytes], tuple[Item, tuple[Any, ...]] | None] | None:
+    def _record_mapper(self) -> Callable[[bytes, int], tuple[Item, tuple[Any, ...]] | None] | None:
         """``_mapping.RecordMapper`` for this rule, if it has the shape it maps: JSON values, string
-        keys taken from top-level fields (by name or template), no event-time TTL. It answers
-        ``(item, identity)`` exactly as :meth:`apply` builds them, or None for any record it does
-        not prove plain, which then takes the Python path (and its error)."""
+        keys taken from top-level fields (by name or template), no event-time TTL. Given a record's
+        value and offset it answers ``(item, identity)`` exactly as :meth:`apply` builds them (the
+        version attribute included; a TTL attribute, which comes before it, is then added with the
+        version here), or None for any record it does not prove plain, which then takes the Python
+        path (and its error)."""
         rule = self.rule
         if _native_record_mapper is None or self.typed or self._ttl_path is not None:
             return None
@@ -462,8 +464,9 @@ class CompiledRule:
             if any(len(path) != 1 for path in paths):
                 return None
             keys.append((mapping.attribute, literals[0], tuple(p[0] for p in paths), tuple(literals[1:])))
-        mapper: Callable[[bytes], tuple[Item, tuple[Any, ...]] | None] = _native_record_mapper(
-            orjson.loads, tuple(keys), self._drops, self._renames, to_attribute)
+        mapper: Callable[[bytes, int], tuple[Item, tuple[Any, ...]] | None] = _native_record_mapper(
+            orjson.loads, tuple(keys), self._drops, self._renames, to_attribute,
+            self._version if self._ttl is None else None)
         return mapper
 
     def _key_fn(self, mapping: KeyMapping) -> KeyFn:
@@ -592,9 +595,13 @@ class CompiledRule:
 
         fast = self._fast
         if fast is not None:
-            mapped = fast(record.value)
+            mapped = fast(record.value, record.offset)
             if mapped is not None:
-                return self._put(mapped[0], mapped[1], record, None, now)
+                if self._ttl is not None:
+                    return self._put(mapped[0], mapped[1], record, None, now)
+                version = self._version  # already in the item
+                return Put(self.table, mapped[1], mapped[0], record, record.offset if version else None, version,
+                           False, self.name, self.rule_version)
         document = self._parse(record.value, "the record value")
         pk_name, sk_name = self._pk_name, self._sk_name
         pk = self._pk(document, record)  # keys first: a missing key field is the error reported
