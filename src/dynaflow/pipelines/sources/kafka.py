@@ -72,6 +72,10 @@ class KafkaSource:
     def poll_batch(self, max_records: int, timeout_s: float) -> list[Record]:
         """Up to ``max_records`` records, waiting at most ``timeout_s`` for the first ones."""
         messages: list[Message] = self.consumer.consume(max_records, timeout_s)
+        if _native_records is not None:  # the loop below in C, for a batch without error events
+            converted = _native_records(messages, Record, _headers)
+            if converted is not None:
+                return converted
         records: list[Record] = []
         append = records.append
         for msg in messages:
@@ -114,6 +118,19 @@ class KafkaSource:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def _load_native_records() -> Callable[..., list[Record] | None] | None:
+    """The C build of :meth:`KafkaSource.poll_batch`'s loop (``_messages.c``), or None when the
+    install had no C compiler."""
+    try:
+        from dynaflow.pipelines.sources._messages import records
+    except ImportError:  # pragma: no cover - an install without a C compiler
+        return None
+    return records
+
+
+_native_records = _load_native_records()
 
 
 def _headers(headers: Any) -> tuple[tuple[str, bytes], ...]:
