@@ -1,7 +1,7 @@
 """Proven puts: the plain write of PutItem and BatchWriteItem without an operation object per item.
 
 Most writes are puts of a whole item with nothing around them: no condition, no ReturnValues, no
-capacity report. For such a put of an item that ``values.proven_size`` proves valid and canonical,
+capacity report. For such a put of an item that ``values.canonical_size`` proves valid and canonical,
 into an existing table that has no secondary index and no throughput limit, the general path
 (``PutItem`` on ``RmwOperation``, then ``run_plain`` in the writer) checks nothing more: it computes
 the key and the stored record, reads the old record in the write transaction and stores through
@@ -25,7 +25,7 @@ from dynaflow.engine import records
 from dynaflow.engine.catalog import Table
 from dynaflow.engine.changes import write_puts
 from dynaflow.engine.state import Deferred, EngineState
-from dynaflow.engine.values import MAX_ITEM_SIZE, Item, proven_size
+from dynaflow.engine.values import MAX_ITEM_SIZE, Item, canonical_size
 from dynaflow.engine.writer import WriteContext
 
 #: ``(table, key, item, size, record)``: a put ready to store.
@@ -36,7 +36,7 @@ def prepare(table: Table, item: Any) -> ProvenPut | None:
     """The put of ``item`` into ``table``, if it is proven plain; else None (take the general path)."""
     if table.indexes or table.limited or item.__class__ is not dict:
         return None
-    size = proven_size(item)
+    size = canonical_size(item)  # no proof kept: a plain put is stored here, not validated again
     if size < 0 or size > MAX_ITEM_SIZE:
         return None
     key = table.fast_key(item)
@@ -51,9 +51,13 @@ def store(ctx: WriteContext, state: EngineState, puts: list[ProvenPut]) -> bool:
     if state.capped:
         return False
     tables = state.catalog.tables
-    for put in puts:
-        if tables.get(put[0].name) is not put[0]:
-            return False
+    checked = None
+    for put in puts:  # a batch's puts come a table at a time: check each run's table once
+        table = put[0]
+        if table is not checked:
+            if tables.get(table.name) is not table:
+                return False
+            checked = table
     start, end = 0, len(puts)
     while start < end:  # a run of puts into one table at a time (a batch names each table once)
         table = puts[start][0]

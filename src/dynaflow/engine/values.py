@@ -365,13 +365,20 @@ def prove_item(item: dict[Any, Any]) -> bool:
 
 def proven_size(item: dict[Any, Any]) -> int:
     """:func:`prove_item`, answering the proven item's DynamoDB size, or -1 if it is not proven."""
-    try:
-        size = _canonical_size(item)
-    except RecursionError:
-        return -1
+    size = canonical_size(item)
     if size >= 0:
         _PROOFS.sizes[id(item)] = (item, size)
     return size
+
+
+def canonical_size(item: dict[Any, Any]) -> int:
+    """The DynamoDB size of an item that is valid and canonical, or -1: :func:`proven_size`
+    without remembering the proof, for a caller that stores the item itself and has no later
+    validation to spare (``proven_puts``)."""
+    try:
+        return _canonical_size(item)
+    except RecursionError:
+        return -1
 
 
 def forget_proofs() -> None:
