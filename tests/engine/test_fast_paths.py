@@ -611,6 +611,22 @@ def test_c_key_builder_agrees_with_python_builder(h: Any, r: Any, ranged: bool, 
             assert prefixes == {h["S"]: expected_prefix}
 
 
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(_key_values, _key_values, st.booleans())
+def test_composed_key_builder_answers_as_the_python_builder(h: Any, r: Any, ranged: bool) -> None:
+    # Why: the engine's builder is the C callable (``_keys.StringKeyBuilder``), which answers what
+    # ``string_key`` answers and hands the rest to the Python builder: every key, None or error
+    # must be the Python builder's, whichever of the two decided it.
+    from dynaflow.engine import _keys
+
+    prefix = keys.table_prefix(7)
+    range_name = "r" if ranged else None
+    key = {"h": h, "r": r} if ranged else {"h": h}
+    composed = keys._string_key_builder(prefix, "h", range_name)
+    assert isinstance(composed, _keys.StringKeyBuilder)
+    assert _outcome(composed, key) == _outcome(_python_builder(prefix, range_name), key)
+
+
 def test_c_key_builder_builds_partitions_and_defers_the_rest() -> None:
     # Why: the C builder must actually answer the common case (else it only costs a call), and
     # must defer what only the Python builder does: escaping, long partitions, long keys.

@@ -231,17 +231,18 @@ def key_builder(table: bytes, hash_type: tuple[str, str], range_type: tuple[str,
 PREFIX_CACHE_SIZE: Final = 16384
 
 
-def _load_c_builder() -> Callable[..., Any] | None:
-    """The C build of the string-key builder's common case (``_keys.c``), or None when the install
-    had no C compiler (the Python builder then does it all, with the same answers)."""
+def _load_c_builder() -> tuple[Callable[..., Any], Callable[..., Any]] | tuple[None, None]:
+    """The C build of the string-key builder's common case and of the builder as one callable
+    (``_keys.c``), or None when the install had no C compiler (the Python builder then does it
+    all, with the same answers)."""
     try:
-        from dynaflow.engine._keys import string_key
+        from dynaflow.engine._keys import StringKeyBuilder, string_key
     except ImportError:  # pragma: no cover - an install without a C compiler
-        return None
-    return string_key
+        return None, None
+    return string_key, StringKeyBuilder
 
 
-_c_string_key: Final = _load_c_builder()
+_c_string_key, _c_key_builder = _load_c_builder()
 
 
 def _string_key_builder(table: bytes, hash_name: str, range_name: str | None, range_kind: str = "S"
@@ -275,14 +276,7 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None, ra
         prefixes[value] = prefix
         return prefix
 
-    native = _c_string_key if encode_number_key is None else None
-
     def build(item: Mapping[str, Any]) -> bytes | None:
-        if native is not None:
-            answer = native(item, hash_name, range_name, prefixes, table, MAX_EXACT, MAX_SORT_KEY_SIZE,
-                            MAX_PARTITION_KEY_SIZE, LONG_PARTITION, PREFIX_CACHE_SIZE)
-            if answer is not NotImplemented:
-                return answer  # type: ignore[no-any-return]
         av = item.get(hash_name)
         if av.__class__ is not dict or len(av) != 1:
             return None
@@ -310,7 +304,13 @@ def _string_key_builder(table: bytes, hash_name: str, range_name: str | None, ra
         key += (enc.replace(b"\x00", b"\x00\xff") if b"\x00" in enc else enc) + b"\x00\x00"
         return key if len(key) <= MAX_EXACT else bounded(key)
 
-    return build
+    if _c_string_key is None or _c_key_builder is None or encode_number_key is not None:
+        return build
+    # C first (``_keys.c``), the Python builder above for what it hands back
+    native: Callable[[Mapping[str, Any]], bytes | None] = _c_key_builder(
+        build, hash_name, range_name, prefixes, table, MAX_EXACT, MAX_SORT_KEY_SIZE, MAX_PARTITION_KEY_SIZE,
+        LONG_PARTITION, PREFIX_CACHE_SIZE)
+    return native
 
 
 def _value_encoder(kind: str, limit: int) -> Callable[[Any], bytes | None]:
