@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from dynaflow.engine import proven_puts
+from dynaflow.engine import proven_puts, records
 from dynaflow.engine.core import Engine
 from dynaflow.engine.errors import DynamoError
 from dynaflow.engine.ops import batch_write_item, put_item
@@ -155,3 +157,61 @@ def test_a_batch_into_a_streamed_table_records_every_change(engine: Engine) -> N
         ("INSERT", "old"), ("INSERT", "same"), ("INSERT", "new"), ("MODIFY", "old")]
     table = _call(engine, "DescribeTable", TableName="streamed")["Table"]
     assert (table["ItemCount"], table["TableSizeBytes"]) == (3, 3 * (len("pk") + len("v") + 1) + 3 + 3 + 4)
+
+
+_values = st.sampled_from([{"S": "x"}, {"N": "1"}, {"N": "01"}, {"S": ""}, {"SS": ["a"]}, {"B": b"b"}, "bare",
+                           {"S": "y" * (MAX_ITEM_SIZE - 6)}, {"M": {"k": {"BOOL": True}}}])
+_entries = st.one_of(
+    st.builds(lambda key, value: {"PutRequest": {"Item": {"pk": {"S": key}, "v": value}}},
+              st.sampled_from(["a", "b", "c", ""]), _values),
+    st.sampled_from([{"PutRequest": {"Item": {"v": {"S": "no key"}}}}, {"DeleteRequest": {"Key": {"pk": {"S": "a"}}}},
+                     {"PutRequest": {"Item": {"pk": {"S": "a"}}}, "DeleteRequest": {}},
+                     {"PutRequest": {"Item": {"pk": {"S": "a"}}, "Extra": 1}}, {"PutRequest": []}, "entry",
+                     {"PutRequest": {"Item": [1]}}]))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.lists(_entries, min_size=1, max_size=6))
+def test_prepare_all_answers_as_prepare_for_each_entry(engine: Engine, entries: list[Any]) -> None:
+    # Why: a batch's list of puts is prepared in one C call; it must give exactly the puts that
+    # prepare gives entry by entry (key, size, stored record), and None whenever one entry is not a
+    # plain put or a key repeats, so the Python loop then words the answer as before.
+    table = engine.state.catalog.tables["tbl"]
+    expected: list[Any] | None = []
+    seen: set[bytes] = set()
+    for entry in entries:
+        item = _plain_item(entry)
+        put = proven_puts.prepare(table, item) if item is not None else None
+        if put is None or put[1] in seen:
+            expected = None
+            break
+        seen.add(put[1])
+        expected.append(put)
+    assert proven_puts.prepare_all(table, entries) == expected
+
+
+def _plain_item(entry: Any) -> Any:
+    """The item of an entry that is exactly {"PutRequest": {"Item": <dict>}}, else None."""
+    if not isinstance(entry, dict) or len(entry) != 1:
+        return None
+    put = entry.get("PutRequest")
+    if not isinstance(put, dict) or len(put) != 1:
+        return None
+    item = put.get("Item")
+    return item if isinstance(item, dict) else None
+
+
+def test_prepare_all_is_used_for_plain_batches(engine: Engine) -> None:
+    # Why: the C preparation must actually run (else it only costs a call) and decline indexed
+    # tables, whose puts need the general path.
+    table = engine.state.catalog.tables["tbl"]
+    entries = [{"PutRequest": {"Item": {"pk": {"S": str(i)}, "n": {"N": "1.5"}}}} for i in range(25)]
+    prepared = proven_puts.prepare_all(table, entries)
+    assert prepared is not None and [p[1] for p in prepared] == [table.fast_key(e["PutRequest"]["Item"])
+                                                                 for e in entries]
+    assert prepared[0][4] == records.encode_item(entries[0]["PutRequest"]["Item"], prepared[0][3], False)
+    _call(engine, "CreateTable", **_table("indexed", AttributeDefinitions=[
+        {"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by_g", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}]))
+    assert proven_puts.prepare_all(engine.state.catalog.tables["indexed"], entries) is None

@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from dynaflow.engine import records
 from dynaflow.engine.catalog import Table
 from dynaflow.engine.changes import write_puts
 from dynaflow.engine.state import Deferred, EngineState
-from dynaflow.engine.values import MAX_ITEM_SIZE, Item, canonical_size
+from dynaflow.engine.values import MAX_ITEM_SIZE, Item, canonical_size, canonical_walk
 from dynaflow.engine.writer import WriteContext
 
 #: ``(table, key, item, size, record)``: a put ready to store.
@@ -43,6 +45,29 @@ def prepare(table: Table, item: Any) -> ProvenPut | None:
     if key is None:
         return None
     return table, key, item, size, records.encode_item(item, size, False)
+
+
+def _load_native() -> Callable[..., list[ProvenPut] | None] | None:
+    """The C build of :func:`prepare_all` (``_proven_puts.c``), or None when the install had no C
+    compiler."""
+    try:
+        from dynaflow.engine._proven_puts import prepare_all as native
+    except ImportError:  # pragma: no cover - an install without a C compiler
+        return None
+    return native
+
+
+_native_prepare_all = _load_native()
+
+
+def prepare_all(table: Table, entries: list[Any]) -> list[ProvenPut] | None:
+    """:func:`prepare` for each of a batch's ``entries`` into ``table``, each exactly
+    ``{"PutRequest": {"Item": item}}``, when every one is a plain put and no key repeats; else None
+    (the caller then decides entry by entry). One C call for the whole list where installed."""
+    native = _native_prepare_all
+    if native is None or table.indexes or table.limited or canonical_walk is None:
+        return None
+    return native(entries, table, canonical_walk, table.fast_key, orjson.dumps, MAX_ITEM_SIZE)
 
 
 def store(ctx: WriteContext, state: EngineState, puts: list[ProvenPut]) -> bool:

@@ -617,6 +617,9 @@ def _c_walk() -> Callable[[dict[Any, Any]], int] | None:
 _canonical_size_c: Final = _c_walk()
 #: The canonical walk: the C build when it is installed, else the Python one.
 _canonical_size: Final = _canonical_size_c or _canonical_size_py
+#: The C walk itself (``_sizes.canonical_size``), or None without the C build: for C code that
+#: treats a RecursionError as "not proven" itself (``proven_puts.prepare_all``).
+canonical_walk: Final = _canonical_size_c
 
 
 def _c_number_size() -> Callable[[Any], int]:

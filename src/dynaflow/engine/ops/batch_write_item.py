@@ -49,6 +49,11 @@ def shortcut(state: EngineState, request: dict[str, Any], out: Output) -> Deferr
         total += len(entries)
         if total > MAX_REQUESTS:
             return None
+        if puts is not None:  # the whole list at once where it is all plain puts
+            prepared = proven_puts.prepare_all(table, entries)
+            if prepared is not None:
+                puts += prepared
+                continue
         for entry in entries:
             if entry.__class__ is not dict or len(entry) != 1:
                 return None
