@@ -172,16 +172,21 @@ _entries = st.one_of(
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(entries=st.lists(_entries, min_size=1, max_size=6))
-def test_prepare_all_answers_as_prepare_for_each_entry(engine: Engine, entries: list[Any]) -> None:
-    # Why: a batch's list of puts is prepared in one C call; it must give exactly the puts that
-    # prepare gives entry by entry (key, size, stored record), and None whenever one entry is not a
-    # plain put or a key repeats, so the Python loop then words the answer as before.
+def test_prepare_all_answers_as_prepare_for_each_entry(engine: Engine, entries: list[Any],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Why: a batch's list of puts (and a single put) is prepared in one C call; it must give
+    # exactly the puts that the Python steps give entry by entry (key, size, stored record), and
+    # None whenever one entry is not a plain put or a key repeats, so the Python loop then words
+    # the answer as before.
     table = engine.state.catalog.tables["tbl"]
+    native = [proven_puts.prepare(table, _plain_item(entry)) for entry in entries]
+    with monkeypatch.context() as patch:
+        patch.setattr(proven_puts, "_native_prepare", None)
+        python = [proven_puts.prepare(table, _plain_item(entry)) for entry in entries]
+    assert native == python
     expected: list[Any] | None = []
     seen: set[bytes] = set()
-    for entry in entries:
-        item = _plain_item(entry)
-        put = proven_puts.prepare(table, item) if item is not None else None
+    for put in python:
         if put is None or put[1] in seen:
             expected = None
             break

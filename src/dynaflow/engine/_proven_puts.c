@@ -10,6 +10,9 @@
  * Python loop decides, entry by entry, exactly as before (and words any error). A walk too deep for
  * the interpreter (RecursionError) is "not proven", as ``values.canonical_size`` says.
  *
+ * ``prepare(item, table, canonical_size, fast_key, dumps, max_size)`` is the same for one item
+ * (a dict): ``proven_puts.prepare`` once the table has been found plain.
+ *
  * Why C: ingest and replication write 25-item batches of exactly these puts, and the Python loop
  * around the C walk, the key builder and the encoder (shape checks, three calls, a tuple and a
  * duplicate set per item) was a sixth of a batched item's instructions.
@@ -35,15 +38,12 @@ item_of(PyObject *entry)
     return item != NULL && PyDict_CheckExact(item) ? item : NULL;
 }
 
-/* One entry's prepared put; NULL with an error set, or NULL without one if it is not plain. */
+/* The prepared put of ``item`` (a dict); NULL with an error set, or NULL without one if it is not
+ * plain. ``args`` are the module functions' arguments after the first. */
 static PyObject *
-prepare_one(PyObject *entry, PyObject *const *args, Py_ssize_t max_size)
+prepare_item(PyObject *item, PyObject *const *args, Py_ssize_t max_size)
 {
     PyObject *table = args[1], *canonical_size = args[2], *fast_key = args[3], *dumps = args[4];
-    PyObject *item = item_of(entry);
-    if (item == NULL) {
-        return NULL;
-    }
     Py_INCREF(item); /* the calls below run Python code: hold the item while they do */
     PyObject *size = PyObject_CallOneArg(canonical_size, item);
     if (size == NULL) {
@@ -121,7 +121,8 @@ prepare_all(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     for (Py_ssize_t i = 0; i < count && i < PyList_GET_SIZE(entries); i++) {
         PyObject *entry = Py_NewRef(PyList_GET_ITEM(entries, i));
-        PyObject *put = prepare_one(entry, args, max_size);
+        PyObject *item = item_of(entry);
+        PyObject *put = item == NULL ? NULL : prepare_item(item, args, max_size);
         Py_DECREF(entry);
         if (put == NULL) {
             Py_DECREF(puts);
@@ -150,7 +151,27 @@ prepare_all(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return puts;
 }
 
+static PyObject *
+prepare(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyDict_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "prepare(item: dict, table, canonical_size, fast_key, dumps, max_size)");
+        return NULL;
+    }
+    Py_ssize_t max_size = PyLong_AsSsize_t(args[5]);
+    if (max_size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *put = prepare_item(args[0], args, max_size);
+    if (put == NULL && !PyErr_Occurred()) {
+        Py_RETURN_NONE;
+    }
+    return put;
+}
+
 static PyMethodDef methods[] = {
+    {"prepare", (PyCFunction)(void (*)(void))prepare, METH_FASTCALL,
+     "One item's prepared plain put, or None if it is not one; see _proven_puts.c."},
     {"prepare_all", (PyCFunction)(void (*)(void))prepare_all, METH_FASTCALL,
      "A table's batch entries as prepared plain puts, or None if one is not; see _proven_puts.c."},
     {NULL, NULL, 0, NULL},

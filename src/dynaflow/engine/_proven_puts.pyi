@@ -6,3 +6,6 @@ from typing import Any
 def prepare_all(entries: list[Any], table: Any, canonical_size: Callable[[Any], int],
                 fast_key: Callable[[Any], bytes | None], dumps: Callable[[Any], bytes], max_size: int, /
                 ) -> list[tuple[Any, bytes, dict[str, Any], int, bytes]] | None: ...
+def prepare(item: dict[str, Any], table: Any, canonical_size: Callable[[Any], int],
+            fast_key: Callable[[Any], bytes | None], dumps: Callable[[Any], bytes], max_size: int, /
+            ) -> tuple[Any, bytes, dict[str, Any], int, bytes] | None: ...

@@ -34,10 +34,29 @@ from dynaflow.engine.writer import WriteContext
 ProvenPut = tuple[Table, bytes, Item, int, bytes]
 
 
+def _load_native() -> tuple[Callable[..., Any], Callable[..., Any]] | tuple[None, None]:
+    """The C builds of :func:`prepare` and :func:`prepare_all` (``_proven_puts.c``, which need the
+    C item walk too), or None when the install had no C compiler."""
+    if canonical_walk is None:  # pragma: no cover - an install without a C compiler
+        return None, None
+    try:
+        from dynaflow.engine._proven_puts import prepare, prepare_all
+    except ImportError:  # pragma: no cover - an install without a C compiler
+        return None, None
+    return prepare, prepare_all
+
+
+_native_prepare, _native_prepare_all = _load_native()
+
+
 def prepare(table: Table, item: Any) -> ProvenPut | None:
     """The put of ``item`` into ``table``, if it is proven plain; else None (take the general path)."""
     if table.indexes or table.limited or item.__class__ is not dict:
         return None
+    native = _native_prepare
+    if native is not None:  # the steps below in one C call (``_proven_puts.c``)
+        put: ProvenPut | None = native(item, table, canonical_walk, table.fast_key, orjson.dumps, MAX_ITEM_SIZE)
+        return put
     size = canonical_size(item)  # no proof kept: a plain put is stored here, not validated again
     if size < 0 or size > MAX_ITEM_SIZE:
         return None
@@ -47,27 +66,15 @@ def prepare(table: Table, item: Any) -> ProvenPut | None:
     return table, key, item, size, records.encode_item(item, size, False)
 
 
-def _load_native() -> Callable[..., list[ProvenPut] | None] | None:
-    """The C build of :func:`prepare_all` (``_proven_puts.c``), or None when the install had no C
-    compiler."""
-    try:
-        from dynaflow.engine._proven_puts import prepare_all as native
-    except ImportError:  # pragma: no cover - an install without a C compiler
-        return None
-    return native
-
-
-_native_prepare_all = _load_native()
-
-
 def prepare_all(table: Table, entries: list[Any]) -> list[ProvenPut] | None:
     """:func:`prepare` for each of a batch's ``entries`` into ``table``, each exactly
     ``{"PutRequest": {"Item": item}}``, when every one is a plain put and no key repeats; else None
     (the caller then decides entry by entry). One C call for the whole list where installed."""
     native = _native_prepare_all
-    if native is None or table.indexes or table.limited or canonical_walk is None:
+    if native is None or table.indexes or table.limited:
         return None
-    return native(entries, table, canonical_walk, table.fast_key, orjson.dumps, MAX_ITEM_SIZE)
+    puts: list[ProvenPut] | None = native(entries, table, canonical_walk, table.fast_key, orjson.dumps, MAX_ITEM_SIZE)
+    return puts
 
 
 def store(ctx: WriteContext, state: EngineState, puts: list[ProvenPut]) -> bool:
